@@ -1,0 +1,308 @@
+"""Fashion-MNIST: find it, load it, check it, and prepare it for the CNN.
+
+Introduced in ``02_train_the_cnn.ipynb``. ``load_fashion_mnist()`` returns exactly what
+``keras.datasets.fashion_mnist.load_data()`` returns, but also works offline when the data is
+installed locally, and refuses corrupt files instead of returning wrong arrays.
+"""
+
+import gzip
+import hashlib
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+CLASS_NAMES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+NUM_CLASSES = len(CLASS_NAMES)
+IMAGE_SIZE = 28
+
+DIRECTORY_VARIABLE = "FASHION_MNIST_DIR"
+DEBIAN_PACKAGE = "dataset-fashion-mnist"
+DEBIAN_DIRECTORY = Path("/usr/share/datasets/fashion-mnist")
+
+
+@dataclass(frozen=True)
+class _IdxFile:
+    name: str
+    magic: int
+    count: int
+    sha256: str  # of the decoded array bytes, header excluded (the .gz bytes differ by source)
+
+
+_TRAIN_IMAGES = _IdxFile(
+    "train-images-idx3-ubyte.gz", 2051, 60000,
+    "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
+)
+_TRAIN_LABELS = _IdxFile(
+    "train-labels-idx1-ubyte.gz", 2049, 60000,
+    "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
+)
+_TEST_IMAGES = _IdxFile(
+    "t10k-images-idx3-ubyte.gz", 2051, 10000,
+    "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
+)
+_TEST_LABELS = _IdxFile(
+    "t10k-labels-idx1-ubyte.gz", 2049, 10000,
+    "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9",
+)
+_FILES = (_TRAIN_IMAGES, _TRAIN_LABELS, _TEST_IMAGES, _TEST_LABELS)
+FILE_NAMES = tuple(f.name for f in _FILES)
+
+_HOW_TO_GET_THE_DATA = f"""Three ways to get Fashion-MNIST:
+  1. Debian/Ubuntu: sudo apt-get install {DEBIAN_PACKAGE}   (installs it under {DEBIAN_DIRECTORY})
+  2. Copy the four files ({", ".join(FILE_NAMES)})
+     into the Keras cache, {{keras_cache}}, or into any folder named by ${DIRECTORY_VARIABLE}.
+  3. Go online: Keras downloads the files into its cache on first use."""
+
+
+class DatasetError(ValueError):
+    """A Fashion-MNIST file exists but is truncated, corrupt or not what it claims to be."""
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where Fashion-MNIST was found: a name for people and the directory holding the files."""
+
+    name: str
+    directory: Path | None
+
+    def __str__(self):
+        return self.name if self.directory is None else f"{self.name} ({self.directory})"
+
+
+def keras_cache_directory():
+    """Return the folder where Keras caches Fashion-MNIST ($KERAS_HOME or ~/.keras)."""
+    # The same rule as Keras' own: $KERAS_HOME, else ~/.keras, else /tmp/.keras when ~ is read-only.
+    keras_home = os.environ.get("KERAS_HOME")
+    if keras_home is None:
+        base = Path.home() if os.access(Path.home(), os.W_OK) else Path("/tmp")
+        keras_home = base / ".keras"
+    return Path(keras_home) / "datasets" / "fashion-mnist"
+
+
+def _has_all_files(directory):
+    return all((directory / name).is_file() for name in FILE_NAMES)
+
+
+def locate_fashion_mnist():
+    """Return the DataSource that ``load_fashion_mnist`` will read; None means a Keras download."""
+    custom = os.environ.get(DIRECTORY_VARIABLE)
+    if custom:
+        directory = Path(custom).expanduser()
+        missing = [name for name in FILE_NAMES if not (directory / name).is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"{DIRECTORY_VARIABLE}={custom!r} does not hold the Fashion-MNIST files: "
+                f"missing {', '.join(missing)}. Point {DIRECTORY_VARIABLE} at the folder with "
+                f"all four files, or unset it to use the other sources."
+            )
+        return DataSource(f"${DIRECTORY_VARIABLE}", directory)
+    if _has_all_files(DEBIAN_DIRECTORY):
+        return DataSource(f"Debian package {DEBIAN_PACKAGE}", DEBIAN_DIRECTORY)
+    if _has_all_files(keras_cache_directory()):
+        return DataSource("Keras cache", keras_cache_directory())
+    return None
+
+
+def _read_idx(path, expected):
+    """Decode one IDX .gz file into a uint8 array after checking header, size and checksum."""
+    fix = (
+        f"Delete or replace {path} (reinstall the package {DEBIAN_PACKAGE}, copy the file again, "
+        f"or delete it from the Keras cache so Keras downloads it again)."
+    )
+    try:
+        with gzip.open(path, "rb") as handle:
+            raw = handle.read()
+    except (OSError, EOFError, zlib.error) as error:
+        raise DatasetError(f"{path} is not a readable gzip file ({error}). {fix}") from error
+    is_images = expected.magic == 2051
+    header_size = 16 if is_images else 8
+    if len(raw) < header_size:
+        raise DatasetError(f"{path} is too short to hold an IDX header. {fix}")
+    magic, count = struct.unpack(">II", raw[:8])
+    if magic != expected.magic or count != expected.count:
+        raise DatasetError(
+            f"{path} has IDX header magic={magic}, count={count}; expected "
+            f"magic={expected.magic}, count={expected.count}. {fix}"
+        )
+    shape = (count,)
+    if is_images:
+        rows, columns = struct.unpack(">II", raw[8:16])
+        if (rows, columns) != (IMAGE_SIZE, IMAGE_SIZE):
+            raise DatasetError(f"{path} holds {rows}x{columns} images, expected 28x28. {fix}")
+        shape = (count, rows, columns)
+    payload = raw[header_size:]
+    if len(payload) != int(np.prod(shape)):
+        raise DatasetError(
+            f"{path} holds {len(payload)} bytes of data, expected {int(np.prod(shape))} "
+            f"(the file is truncated or padded). {fix}"
+        )
+    if hashlib.sha256(payload).hexdigest() != expected.sha256:
+        raise DatasetError(f"{path} decodes to data whose checksum is not Fashion-MNIST's. {fix}")
+    return np.frombuffer(payload, np.uint8).reshape(shape)
+
+
+def _check_arrays(arrays, origin):
+    for array, expected in zip(arrays, _FILES):
+        digest = hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+        if array.dtype != np.uint8 or len(array) != expected.count or digest != expected.sha256:
+            raise DatasetError(
+                f"{origin} returned data for {expected.name} that is not Fashion-MNIST "
+                f"(wrong size or checksum). Delete {keras_cache_directory()} and try again."
+            )
+
+
+def _download_with_keras():
+    import keras
+
+    return keras.datasets.fashion_mnist.load_data()
+
+
+def load_fashion_mnist(verbose=True):
+    """Return ``(x_train, y_train), (x_test, y_test)`` as uint8 arrays, like Keras' load_data()."""
+    source = locate_fashion_mnist()
+    if source is None:
+        try:
+            (x_train, y_train), (x_test, y_test) = _download_with_keras()
+        except Exception as error:
+            looked = [
+                f"${DIRECTORY_VARIABLE} (not set)",
+                f"{DEBIAN_DIRECTORY} (package {DEBIAN_PACKAGE})",
+                str(keras_cache_directory()),
+                f"Keras download (failed: {error})",
+            ]
+            raise FileNotFoundError(
+                "Fashion-MNIST was not found. Looked in:\n  - "
+                + "\n  - ".join(looked)
+                + "\n"
+                + _HOW_TO_GET_THE_DATA.format(keras_cache=keras_cache_directory())
+            ) from error
+        _check_arrays((x_train, y_train, x_test, y_test), "Keras' download")
+        source = DataSource("Keras download", keras_cache_directory())
+    else:
+        x_train, y_train, x_test, y_test = (
+            _read_idx(source.directory / f.name, f) for f in _FILES
+        )
+    if verbose:
+        print(f"Fashion-MNIST loaded from {source}: {len(x_train)} training and "
+              f"{len(x_test)} test images.")
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _require_array(value, name):
+    if not isinstance(value, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array, got {type(value).__name__}")
+
+
+def _require_same_length(images, labels):
+    if len(images) != len(labels):
+        raise ValueError(
+            f"images and labels must have the same length, got {len(images)} images "
+            f"and {len(labels)} labels"
+        )
+
+
+def _require_class_labels(labels, num_classes, name="labels"):
+    _require_array(labels, name)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"{name} must be a 1-D array of integer class indices, got shape {labels.shape} "
+            f"and dtype {labels.dtype}"
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"{name} must lie in 0..{num_classes - 1}, got values from {labels.min()} "
+            f"to {labels.max()}"
+        )
+
+
+def preprocess_images(images):
+    """Scale uint8 pixels to float32 in [0, 1] and add the channel axis: (n, 28, 28, 1)."""
+    _require_array(images, "images")
+    if images.dtype != np.uint8:
+        raise ValueError(
+            f"images must be uint8 pixels 0-255 as loaded, got dtype {images.dtype} "
+            f"(already preprocessed?)"
+        )
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (n, height, width), got {images.shape}")
+    return (images.astype(np.float32) / np.float32(255.0))[..., np.newaxis]
+
+
+def one_hot(labels, num_classes=NUM_CLASSES):
+    """Return float32 one-hot rows for integer labels, like ``keras.utils.to_categorical``."""
+    _require_class_labels(labels, num_classes)
+    return np.eye(num_classes, dtype=np.float32)[labels]
+
+
+def split_train_validation(images, labels, validation_split=0.2):
+    """Split off the LAST ``validation_split`` of the samples, as ``fit(validation_split=...)`` does.
+
+    Keras takes the validation samples from the end of the arrays before any shuffling, so this
+    split gives exactly the samples that ``model.fit(..., validation_split=0.2)`` validates on.
+    Returns ``(train_images, train_labels), (validation_images, validation_labels)`` (views).
+    """
+    _require_same_length(images, labels)
+    if not 0.0 < validation_split < 1.0:
+        raise ValueError(f"validation_split must be between 0 and 1, got {validation_split}")
+    split_at = int(np.floor(len(images) * (1.0 - validation_split)))
+    if split_at in (0, len(images)):
+        raise ValueError(
+            f"validation_split={validation_split} leaves no training or no validation sample "
+            f"out of {len(images)}"
+        )
+    return (images[:split_at], labels[:split_at]), (images[split_at:], labels[split_at:])
+
+
+def stratified_subset(images, labels, size, seed=0):
+    """Return a seeded subset of ``size`` samples with the class mix of ``labels``, in original order."""
+    _require_same_length(images, labels)
+    _require_class_labels(labels, int(labels.max()) + 1 if len(labels) else 1)
+    if not isinstance(size, (int, np.integer)) or not 1 <= size <= len(labels):
+        raise ValueError(f"size must be an integer from 1 to {len(labels)}, got {size!r}")
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    quotas = counts * size / len(labels)
+    take = np.floor(quotas).astype(int)
+    # Hand out the samples lost to rounding to the classes with the largest remainders.
+    for index in np.argsort(-(quotas - take), kind="stable")[: size - take.sum()]:
+        take[index] += 1
+    chosen = [
+        rng.choice(np.flatnonzero(labels == label), count, replace=False)
+        for label, count in zip(classes, take)
+    ]
+    indices = np.sort(np.concatenate(chosen))
+    return images[indices], labels[indices]
+
+
+def add_label_noise(labels, fraction, seed=0, num_classes=NUM_CLASSES):
+    """Replace a seeded ``fraction`` of labels by a different class.
+
+    Returns ``(noisy_labels, changed_indices)``; every index in ``changed_indices`` now holds a
+    wrong label, so ``len(changed_indices)`` is exactly how many labels changed.
+    """
+    _require_class_labels(labels, num_classes)
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
+    rng = np.random.default_rng(seed)
+    count = int(round(fraction * len(labels)))
+    changed = np.sort(rng.choice(len(labels), count, replace=False))
+    noisy = labels.copy()
+    # A shift of 1..num_classes-1 always lands on a different class.
+    shifts = rng.integers(1, num_classes, size=count)
+    noisy[changed] = (labels[changed] + shifts) % num_classes
+    return noisy, changed

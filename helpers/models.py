@@ -1,0 +1,109 @@
+"""The seed CNN and the variants later notebooks use to induce and cure curve patterns.
+
+Introduced in ``02_train_the_cnn.ipynb``. ``build_cnn()`` with no arguments is exactly the
+article's model: Conv2D(32) -> MaxPool -> Conv2D(64) -> MaxPool -> Flatten -> Dense(128) ->
+Dropout(0.5) -> Dense(10, softmax), 225,034 parameters, compiled with Adam and cross-entropy.
+"""
+
+import keras
+
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+MAX_CONV_BLOCKS = 3  # a fourth 3x3 conv + 2x2 pool would shrink a 28x28 image below 1x1
+
+
+def _check_number(value, name, low=None, high=None, integer=False):
+    kind = "an integer" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, (int, float) if not integer else int):
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"from {low}" + (f" to {high}" if high is not None else " up")
+        raise ValueError(f"{name} must be {kind} {bounds}, got {value!r}")
+
+
+def _initializer(initializer):
+    if isinstance(initializer, keras.initializers.Initializer):
+        return initializer
+    try:
+        return keras.initializers.get(initializer)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"initializer {initializer!r} is not a Keras initializer name; try 'glorot_uniform' "
+            f"(the default), 'he_normal', 'he_uniform', 'lecun_normal', 'zeros' or pass a "
+            f"keras.initializers.Initializer"
+        ) from error
+
+
+def build_cnn(
+    conv_blocks=2,
+    filters=32,
+    width=1.0,
+    dense_units=128,
+    dropout=0.5,
+    l1=0.0,
+    l2=0.0,
+    batch_norm=False,
+    initializer="glorot_uniform",
+    learning_rate=0.001,
+    sparse_labels=False,
+    compile=True,
+):
+    """Build the seed CNN, or a variant of it; compiled with Adam, cross-entropy and accuracy.
+
+    Block ``i`` has ``round(filters * width * 2**i)`` 3x3 filters, so the defaults give 32 and 64.
+    ``conv_blocks=0`` leaves only the dense part. ``sparse_labels=True`` compiles for integer
+    labels instead of one-hot rows. ``compile=False`` returns the model uncompiled.
+    """
+    _check_number(conv_blocks, "conv_blocks", 0, MAX_CONV_BLOCKS, integer=True)
+    _check_number(filters, "filters", 1, integer=True)
+    _check_number(width, "width", 0)
+    if width == 0:
+        raise ValueError("width must be a number above 0, got 0")
+    _check_number(dense_units, "dense_units", 0, integer=True)
+    _check_number(dropout, "dropout", 0.0, 1.0)
+    if dropout == 1:
+        raise ValueError("dropout must be a number from 0 (no dropout) to below 1, got 1")
+    _check_number(l1, "l1", 0.0)
+    _check_number(l2, "l2", 0.0)
+    _check_number(learning_rate, "learning_rate", 0.0)
+    if learning_rate == 0:
+        raise ValueError("learning_rate must be a number above 0, got 0")
+    initializer = _initializer(initializer)
+
+    def regularizer():
+        return keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+
+    def layer_options():
+        # A fresh initializer per layer: a shared instance would give layers equal weights.
+        return dict(
+            kernel_initializer=initializer.__class__.from_config(initializer.get_config()),
+            kernel_regularizer=regularizer(),
+        )
+
+    layers = [keras.Input(shape=INPUT_SHAPE)]
+    for block in range(conv_blocks):
+        block_filters = max(1, round(filters * width * 2**block))
+        layers.append(keras.layers.Conv2D(
+            block_filters, (3, 3), activation=None if batch_norm else "relu", **layer_options()
+        ))
+        if batch_norm:
+            layers += [keras.layers.BatchNormalization(), keras.layers.Activation("relu")]
+        layers.append(keras.layers.MaxPooling2D((2, 2)))
+    layers.append(keras.layers.Flatten())
+    if dense_units:
+        layers.append(keras.layers.Dense(
+            dense_units, activation=None if batch_norm else "relu", **layer_options()
+        ))
+        if batch_norm:
+            layers += [keras.layers.BatchNormalization(), keras.layers.Activation("relu")]
+    if dropout:
+        layers.append(keras.layers.Dropout(dropout))
+    layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", **layer_options()))
+    model = keras.Sequential(layers, name="cnn")
+    if compile:
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+            loss="sparse_categorical_crossentropy" if sparse_labels else "categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    return model

@@ -1,0 +1,91 @@
+"""Loss and accuracy curves: one run with ``plot_history``, several with ``compare_runs``.
+
+Introduced in ``02_train_the_cnn.ipynb``. Both take anything ``as_history`` accepts, number
+epochs from 1 as people count them, and return the figure and axes for further drawing.
+"""
+
+import math
+
+import matplotlib.pyplot as plt
+
+from helpers.history import as_history, best_epoch
+
+TRAIN_STYLE = dict(linestyle="-", marker="o", markersize=3)
+VALIDATION_STYLE = dict(linestyle="--", marker="s", markersize=3)
+
+
+def _panels(history):
+    """Return the (metric, label) pairs to draw: loss always, accuracy when recorded."""
+    panels = [("loss", "Loss")]
+    if "accuracy" in history or "val_accuracy" in history:
+        panels.append(("accuracy", "Accuracy"))
+    return panels
+
+
+def _require_loss(history, name="history"):
+    if "loss" not in history and "val_loss" not in history:
+        raise ValueError(f"{name} has no 'loss' or 'val_loss' to plot; it has {history.keys()}")
+    if history.epochs == 0:
+        raise ValueError(f"{name} has no epochs to plot")
+
+
+def plot_history(history, title="Training vs Validation", mark_best=True):
+    """Draw training and validation loss (and accuracy, if present) side by side; return (fig, axes)."""
+    history = as_history(history)
+    _require_loss(history)
+    panels = _panels(history)
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    axes = axes[0]
+    epochs = history.epoch_numbers
+    best = None
+    if mark_best and "val_loss" in history and any(map(math.isfinite, history["val_loss"])):
+        best = best_epoch(history)
+    for axis, (metric, label) in zip(axes, panels):
+        if metric in history:
+            axis.plot(epochs, history[metric], label=f"Training {label.lower()}", **TRAIN_STYLE)
+        if f"val_{metric}" in history:
+            axis.plot(epochs, history[f"val_{metric}"], label=f"Validation {label.lower()}",
+                      **VALIDATION_STYLE)
+        if best is not None:
+            axis.axvline(best, color="grey", linestyle=":", linewidth=1,
+                         label=f"Best validation loss (epoch {best})")
+        axis.set_title(f"{title}: {label}")
+        axis.set_xlabel("Epochs")
+        axis.set_ylabel(label)
+        axis.xaxis.get_major_locator().set_params(integer=True)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    if best is not None:
+        axes[0].plot([best], [history["val_loss"][best - 1]], marker="*", markersize=14,
+                     color="gold", markeredgecolor="black", zorder=5)
+    figure.tight_layout()
+    return figure, axes
+
+
+def compare_runs(runs, metric="loss", title=None):
+    """Overlay several runs ({name: history}): one colour per run, training solid, validation dashed."""
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("runs must be a non-empty dict of {name: history}")
+    histories = {name: as_history(history) for name, history in runs.items()}
+    for name, history in histories.items():
+        if metric not in history and f"val_{metric}" not in history:
+            raise ValueError(f"run {name!r} has no {metric!r} or 'val_{metric}' to plot")
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for index, (name, history) in enumerate(histories.items()):
+        colour = colours[index % len(colours)]
+        if metric in history:
+            axis.plot(history.epoch_numbers, history[metric], color=colour,
+                      label=f"{name}: training", **TRAIN_STYLE)
+        if f"val_{metric}" in history:
+            axis.plot(history.epoch_numbers, history[f"val_{metric}"], color=colour,
+                      label=f"{name}: validation", **VALIDATION_STYLE)
+    label = metric.replace("_", " ").capitalize()
+    axis.set_title(title or f"Training (solid) vs validation (dashed) {metric.replace('_', ' ')}")
+    axis.set_xlabel("Epochs")
+    axis.set_ylabel(label)
+    axis.xaxis.get_major_locator().set_params(integer=True)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize="small", ncol=2 if len(histories) > 3 else 1)
+    figure.tight_layout()
+    return figure, axis

@@ -1,0 +1,71 @@
+import json
+import math
+
+import pytest
+
+from helpers.history import History, as_history, best_epoch, load_history, save_history
+
+
+class FakeKerasHistory:
+    """What keras.callbacks.History looks like from outside: a .history dict."""
+
+    def __init__(self, history):
+        self.history = history
+
+
+def test_keys_are_normalized_from_every_source():
+    old_style = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "acc": [0.5, 0.7],
+                 "val_acc": [0.4, 0.6], "lr": [0.1, 0.05]}
+    for source in (old_style, FakeKerasHistory(old_style)):
+        history = as_history(source)
+        assert history.keys() == ["loss", "val_loss", "accuracy", "val_accuracy"]
+        assert history["acc"] == history["accuracy"] == [0.5, 0.7]
+        assert history["lr"] == history.learning_rate == [0.1, 0.05]
+        assert history.epochs == 2 and history.epoch_numbers == [1, 2]
+
+
+def test_history_passes_through_unchanged():
+    history = History(metrics={"loss": [1.0]})
+    assert as_history(history) is history
+
+
+def test_lists_of_different_lengths_are_an_error():
+    with pytest.raises(ValueError, match="same length.*loss: 3.*val_loss: 2"):
+        as_history({"loss": [1, 2, 3], "val_loss": [1, 2]})
+    with pytest.raises(ValueError, match="same length"):
+        History(metrics={"loss": [1.0, 0.5]}, seconds_per_epoch=[1.0])
+
+
+def test_non_numbers_and_duplicate_keys_are_errors():
+    with pytest.raises(ValueError, match="loss"):
+        as_history({"loss": ["low", "lower"]})
+    with pytest.raises(ValueError, match="both 'acc'"):
+        as_history({"accuracy": [0.1], "acc": [0.1]})
+    with pytest.raises(ValueError, match="history must be"):
+        as_history(42)
+
+
+def test_missing_key_says_what_there_is():
+    with pytest.raises(KeyError, match="no 'val_loss'.*loss"):
+        as_history({"loss": [1.0]})["val_loss"]
+
+
+def test_save_and_load_round_trip_with_nan(tmp_path):
+    history = History(metrics={"loss": [1.0, math.nan], "val_loss": [1.2, math.inf]},
+                      seconds_per_epoch=[2.0, 2.5], learning_rate=[1e-3, 1e-3],
+                      batch_loss=[1.5, 1.0, 0.9], batches_per_epoch=2, info={"seed": 42})
+    path = save_history(history, tmp_path / "run")
+    assert path.name == "history.json" and json.loads(path.read_text().replace("NaN", "null"))
+    loaded = load_history(tmp_path / "run")
+    assert loaded.metrics["loss"][0] == 1.0 and math.isnan(loaded.metrics["loss"][1])
+    assert loaded.seconds_per_epoch == [2.0, 2.5] and loaded.info == {"seed": 42}
+    assert loaded.batch_loss == [1.5, 1.0, 0.9]
+    assert as_history(str(path)).epochs == 2
+    with pytest.raises(FileNotFoundError, match="no saved history"):
+        load_history(tmp_path / "elsewhere")
+
+
+def test_best_epoch_skips_nan_and_counts_from_one():
+    assert best_epoch({"val_loss": [0.5, 0.3, math.nan, 0.4]}) == 2
+    with pytest.raises(ValueError, match="no finite"):
+        best_epoch({"val_loss": [math.nan]})

@@ -1,0 +1,64 @@
+import keras
+import numpy as np
+import pytest
+
+from helpers.models import build_cnn
+
+
+def layer_summary(model):
+    return [(type(layer).__name__, getattr(layer, "filters", None) or getattr(layer, "units", None)
+             or getattr(layer, "rate", None)) for layer in model.layers]
+
+
+def test_default_is_the_seed_model():
+    model = build_cnn()
+    assert model.count_params() == 225_034
+    assert layer_summary(model) == [
+        ("Conv2D", 32), ("MaxPooling2D", None), ("Conv2D", 64), ("MaxPooling2D", None),
+        ("Flatten", None), ("Dense", 128), ("Dropout", 0.5), ("Dense", 10),
+    ]
+    assert model.layers[0].kernel_size == (3, 3)
+    assert model.layers[1].pool_size == (2, 2)
+    assert model.layers[-1].activation.__name__ == "softmax"
+    assert model.input_shape == (None, 28, 28, 1)
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert model.loss == "categorical_crossentropy"
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.001)
+
+
+def test_knobs_change_the_model():
+    wide = build_cnn(width=2.0, dense_units=256, dropout=0.0)
+    assert [layer.filters for layer in wide.layers if hasattr(layer, "filters")] == [64, 128]
+    assert "Dropout" not in [type(layer).__name__ for layer in wide.layers]
+    assert build_cnn(filters=8, conv_blocks=3).layers[4].filters == 32
+    assert [type(layer).__name__ for layer in build_cnn(conv_blocks=0, dense_units=0,
+                                                        dropout=0).layers] == ["Flatten", "Dense"]
+    normalized = build_cnn(batch_norm=True)
+    assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in normalized.layers) == 3
+    regularized = build_cnn(l1=1e-5, l2=1e-4)
+    assert regularized.layers[0].kernel_regularizer.get_config() == pytest.approx(
+        {"l1": 1e-5, "l2": 1e-4})
+    assert build_cnn(sparse_labels=True).loss == "sparse_categorical_crossentropy"
+    assert not build_cnn(compile=False).compiled
+    zeros = build_cnn(initializer="zeros", compile=False)
+    assert not np.any(zeros.layers[0].kernel.numpy())
+    assert build_cnn(learning_rate=0.01).optimizer.learning_rate.numpy() == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("arguments, name", [
+    (dict(dropout=-0.1), "dropout"),
+    (dict(dropout=1.5), "dropout"),
+    (dict(dropout=1), "dropout"),
+    (dict(initializer="not_an_initializer"), "initializer"),
+    (dict(conv_blocks=4), "conv_blocks"),
+    (dict(conv_blocks=1.5), "conv_blocks"),
+    (dict(filters=0), "filters"),
+    (dict(width=0), "width"),
+    (dict(dense_units=-1), "dense_units"),
+    (dict(l2=-1e-4), "l2"),
+    (dict(l1="a lot"), "l1"),
+    (dict(learning_rate=0), "learning_rate"),
+])
+def test_bad_knobs_name_the_argument(arguments, name):
+    with pytest.raises(ValueError, match=name):
+        build_cnn(**arguments)

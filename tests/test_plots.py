@@ -1,0 +1,57 @@
+import math
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from helpers.plots import compare_runs, plot_history  # noqa: E402
+
+HISTORY = {"loss": [1.0, 0.6, 0.4, 0.3], "val_loss": [1.1, 0.7, 0.65, 0.8],
+           "accuracy": [0.6, 0.75, 0.8, 0.85], "val_accuracy": [0.55, 0.7, 0.72, 0.7]}
+
+
+def test_plot_history_draws_both_panels_from_epoch_one():
+    figure, axes = plot_history(HISTORY, title="Test")
+    assert len(axes) == 2
+    loss_axis, accuracy_axis = axes
+    lines = {line.get_label(): line for line in loss_axis.get_lines()}
+    assert list(lines["Training loss"].get_xdata()) == [1, 2, 3, 4]
+    assert list(lines["Validation loss"].get_ydata()) == HISTORY["val_loss"]
+    assert "Best validation loss (epoch 3)" in lines
+    assert loss_axis.get_xlabel() == "Epochs" and loss_axis.get_ylabel() == "Loss"
+    assert "Test" in loss_axis.get_title()
+    assert accuracy_axis.get_ylabel() == "Accuracy"
+    matplotlib.pyplot.close(figure)
+
+
+def test_plot_history_without_accuracy_or_validation():
+    figure, axes = plot_history({"loss": [1.0, math.nan, 0.5]})
+    assert len(axes) == 1
+    assert [line.get_label() for line in axes[0].get_lines()] == ["Training loss"]
+    matplotlib.pyplot.close(figure)
+
+
+def test_plot_history_refuses_a_history_without_loss():
+    with pytest.raises(ValueError, match="no 'loss'"):
+        plot_history({"accuracy": [0.5]})
+
+
+def test_compare_runs_one_colour_per_run_solid_and_dashed():
+    other = {"loss": [0.9, 0.5], "val_loss": [0.95, 0.6]}
+    figure, axis = compare_runs({"baseline": HISTORY, "other": other})
+    lines = {line.get_label(): line for line in axis.get_lines()}
+    assert set(lines) == {"baseline: training", "baseline: validation",
+                          "other: training", "other: validation"}
+    assert lines["baseline: training"].get_color() == lines["baseline: validation"].get_color()
+    assert lines["baseline: training"].get_color() != lines["other: training"].get_color()
+    assert lines["other: training"].get_linestyle() == "-"
+    assert lines["other: validation"].get_linestyle() == "--"
+    matplotlib.pyplot.close(figure)
+
+
+def test_compare_runs_refuses_bad_input():
+    with pytest.raises(ValueError, match="non-empty dict"):
+        compare_runs([HISTORY])
+    with pytest.raises(ValueError, match="run 'x' has no 'accuracy'"):
+        compare_runs({"x": {"loss": [1.0]}}, metric="accuracy")

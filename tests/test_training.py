@@ -1,0 +1,150 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from helpers import training
+from helpers.history import load_history
+from helpers.models import build_cnn
+
+
+def small_problem(count=192, seed=0):
+    """Random images whose class is which half is brighter: learnable in a few steps."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, size=count).astype(np.uint8)
+    images = rng.integers(0, 100, size=(count, 28, 28)).astype(np.uint8)
+    for index, label in enumerate(labels):
+        images[index, :, 14 * label:14 * label + 14] += 150
+    return images, labels
+
+
+def tiny_model(**options):
+    return build_cnn(filters=4, dense_units=8, **options)
+
+
+def test_train_records_a_history_and_saves_it_every_epoch():
+    images, labels = small_problem()
+    training.set_seed(0)
+    history = training.train(tiny_model(), images, labels, epochs=3, batch_size=32,
+                             validation_split=0.25, run_name="unit", record_batches=True,
+                             verbose=0)
+    assert history.keys() == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert history.epochs == 3
+    assert len(history.seconds_per_epoch) == 3 and min(history.seconds_per_epoch) > 0
+    assert history.learning_rate == pytest.approx([0.001] * 3)
+    assert history.batches_per_epoch == 5  # 144 training samples in batches of 32
+    assert len(history.batch_loss) == 15
+    # Keras reports the mean of the epoch's batch losses; the recorder recovers each batch.
+    for epoch in range(3):
+        batch_losses = history.batch_loss[epoch * 5:(epoch + 1) * 5]
+        assert np.mean(batch_losses) == pytest.approx(history["loss"][epoch], rel=1e-4)
+    assert history["val_loss"][-1] < history["val_loss"][0]
+    saved = load_history(history.info["run_directory"])
+    assert saved.metrics == history.metrics
+
+
+def test_saved_history_survives_a_crash_mid_run():
+    images, labels = small_problem()
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("kernel died")
+
+    with pytest.raises(RuntimeError):
+        training.train(tiny_model(), images, labels, epochs=5, batch_size=32,
+                       validation_split=0.25, run_name="crash", callbacks=[Crash()], verbose=0)
+    (run_directory,) = training.runs_directory().iterdir()
+    assert load_history(run_directory).epochs == 2
+
+
+def test_same_seed_gives_identical_histories():
+    images, labels = small_problem()
+    histories = []
+    for _ in range(2):
+        training.set_seed(7)
+        histories.append(training.train(tiny_model(), images, labels, epochs=2, batch_size=32,
+                                         validation_split=0.25, verbose=0))
+    assert histories[0].metrics == histories[1].metrics
+    training.set_seed(8)
+    other = training.train(tiny_model(), images, labels, epochs=2, batch_size=32,
+                           validation_split=0.25, verbose=0)
+    assert other.metrics != histories[0].metrics
+
+
+def test_float_one_hot_and_sparse_inputs_give_the_same_run():
+    images, labels = small_problem()
+    as_floats = (images.astype(np.float32) / 255.0)[..., np.newaxis]
+    runs = []
+    for x, y, model_options in ((images, labels, {}),
+                                (as_floats, np.eye(10, dtype=np.float32)[labels], {}),
+                                (images, labels, {"sparse_labels": True})):
+        training.set_seed(3)
+        runs.append(training.train(tiny_model(**model_options), x, y, epochs=1, batch_size=32,
+                                   validation_split=0.25, verbose=0))
+    for run in runs[1:]:
+        assert run["loss"] == pytest.approx(runs[0]["loss"], rel=1e-5)
+        assert run["val_loss"] == pytest.approx(runs[0]["val_loss"], rel=1e-5)
+
+
+def test_validation_data_equals_validation_split():
+    images, labels = small_problem()
+    training.set_seed(1)
+    by_split = training.train(tiny_model(), images, labels, epochs=1, batch_size=32,
+                              validation_split=0.25, verbose=0)
+    training.set_seed(1)
+    by_data = training.train(tiny_model(), images[:144], labels[:144], epochs=1, batch_size=32,
+                             validation_data=(images[144:], labels[144:]), verbose=0)
+    assert by_split.metrics == by_data.metrics
+
+
+def bad_inputs():
+    images, labels = small_problem(64)
+    with_nan = images.astype(np.float32) / 255.0
+    with_nan[3, 4, 5] = math.nan
+    return [
+        (dict(x=with_nan), ValueError, "x contains NaN"),
+        (dict(x=images[:, :20, :20]), ValueError, "x must have shape"),
+        (dict(x=images.tolist()), ValueError, "x must be a numpy array"),
+        (dict(y=labels[:-1]), ValueError, "x and y must have the same length"),
+        (dict(epochs=0), ValueError, "epochs must be a positive integer"),
+        (dict(epochs=2.5), ValueError, "epochs"),
+        (dict(batch_size=0), ValueError, "batch_size"),
+        (dict(batch_size=1000), ValueError, "batch_size=1000 is larger"),
+        (dict(validation_split=1.0), ValueError, "validation_split"),
+        (dict(validation_split=0.2, validation_data=(images, labels)), ValueError, "not both"),
+        (dict(validation_data=(images, labels[:3])), ValueError, "validation_data\\[1\\]"),
+        (dict(model=build_cnn(compile=False)), ValueError, "compiled"),
+        (dict(model="cnn"), ValueError, "model must be a keras.Model"),
+        (dict(model=build_cnn(sparse_labels=True), y=np.eye(10)[labels]), ValueError, "one-hot"),
+        (dict(run_name="../escape"), ValueError, "run_name"),
+    ]
+
+
+@pytest.mark.parametrize("changes, error, message", bad_inputs())
+def test_bad_input_is_refused_with_the_argument_named(changes, error, message):
+    images, labels = small_problem(64)
+    arguments = dict(model=tiny_model(), x=images, y=labels, epochs=1, batch_size=16, verbose=0)
+    arguments.update(changes)
+    with pytest.raises(error, match=message):
+        training.train(**arguments)
+
+
+def test_set_seed_refuses_bad_seeds():
+    with pytest.raises(ValueError, match="seed"):
+        training.set_seed(-1)
+    with pytest.raises(ValueError, match="seed"):
+        training.set_seed("42")
+
+
+def test_history_recorder_works_with_plain_fit():
+    images, labels = small_problem()
+    x = (images.astype(np.float32) / 255.0)[..., np.newaxis]
+    y = np.eye(10, dtype=np.float32)[labels]
+    recorder = training.HistoryRecorder()
+    model = tiny_model()
+    keras_history = model.fit(x, y, epochs=2, batch_size=32, validation_split=0.25,
+                              callbacks=[recorder], verbose=0)
+    assert recorder.history.metrics == keras_history.history
+    assert recorder.history.epochs == 2
