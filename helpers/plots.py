@@ -8,6 +8,7 @@ import math
 
 import matplotlib.pyplot as plt
 
+from helpers.data import CLASS_NAMES
 from helpers.history import as_history, best_epoch
 
 TRAIN_STYLE = dict(linestyle="-", marker="o", markersize=3)
@@ -89,3 +90,20 @@ def compare_runs(runs, metric="loss", title=None):
     axis.legend(fontsize="small", ncol=2 if len(histories) > 3 else 1)
     figure.tight_layout()
     return figure, axis
+
+
+def plot_examples(images, labels, count=10, class_names=CLASS_NAMES):
+    """Show the first ``count`` images with their class names in one row; return (fig, axes)."""
+    if len(images) != len(labels):
+        raise ValueError(f"images and labels must have the same length, got {len(images)} "
+                         f"and {len(labels)}")
+    if not isinstance(count, int) or not 1 <= count <= len(images):
+        raise ValueError(f"count must be an integer from 1 to {len(images)}, got {count!r}")
+    figure, axes = plt.subplots(1, count, figsize=(1.3 * count, 1.8))
+    axes = list(axes) if count > 1 else [axes]
+    for axis, image, label in zip(axes, images[:count], labels[:count]):
+        axis.imshow(image.squeeze(), cmap="gray_r")
+        axis.set_title(class_names[int(label)], fontsize=8)
+        axis.axis("off")
+    figure.tight_layout()
+    return figure, axes

@@ -5,7 +5,9 @@ import pytest
 
 matplotlib.use("Agg")
 
-from helpers.plots import compare_runs, plot_history  # noqa: E402
+import numpy as np  # noqa: E402
+
+from helpers.plots import compare_runs, plot_examples, plot_history  # noqa: E402
 
 HISTORY = {"loss": [1.0, 0.6, 0.4, 0.3], "val_loss": [1.1, 0.7, 0.65, 0.8],
            "accuracy": [0.6, 0.75, 0.8, 0.85], "val_accuracy": [0.55, 0.7, 0.72, 0.7]}
@@ -55,3 +57,12 @@ def test_compare_runs_refuses_bad_input():
         compare_runs([HISTORY])
     with pytest.raises(ValueError, match="run 'x' has no 'accuracy'"):
         compare_runs({"x": {"loss": [1.0]}}, metric="accuracy")
+
+
+def test_plot_examples_titles_images_with_class_names():
+    images = np.zeros((5, 28, 28), dtype=np.uint8)
+    figure, axes = plot_examples(images, np.array([0, 9, 1, 2, 3]), count=3)
+    assert [axis.get_title() for axis in axes] == ["T-shirt/top", "Ankle boot", "Trouser"]
+    matplotlib.pyplot.close(figure)
+    with pytest.raises(ValueError, match="count"):
+        plot_examples(images, np.zeros(5, dtype=int), count=6)

@@ -1,0 +1,84 @@
+"""The project's own promises: clean notebooks, Colab-ready first cells, consistent set-up files."""
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+README = (ROOT / "README.md").read_text()
+
+
+def requirement_name(requirement):
+    return re.split(r"[<>=!~ \[]", requirement, maxsplit=1)[0].strip().lower()
+
+
+def test_there_are_notebooks():
+    assert [path.name for path in NOTEBOOKS][:1] == ["00_start_here.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_is_committed_without_outputs(path):
+    notebook = json.loads(path.read_text())
+    dirty = [index for index, cell in enumerate(notebook["cells"])
+             if cell["cell_type"] == "code" and (cell["outputs"] or cell["execution_count"])]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_opens_with_title_badges_and_colab_cell(path):
+    cells = json.loads(path.read_text())["cells"]
+    title = "".join(cells[0]["source"])
+    assert cells[0]["cell_type"] == "markdown" and title.startswith("# ")
+    assert "colab.research.google.com/github/" in title and f"notebooks/{path.name}" in title
+    assert "mybinder.org/v2/gh/" in title and f"lab/tree/notebooks/{path.name}" in title
+    first_code = "".join(next(cell for cell in cells if cell["cell_type"] == "code")["source"])
+    assert 'if "google.colab" in sys.modules:' in first_code
+    assert "tensorflow" not in first_code.lower().split("pip")[-1], "Colab has TensorFlow already"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_checks_its_claims_and_is_listed_in_the_readme(path):
+    source = "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"]
+                       if cell["cell_type"] == "code")
+    assert re.search(r"^\s*assert ", source, re.MULTILINE), f"{path.name} asserts nothing"
+    assert path.stem in README
+
+
+@pytest.mark.parametrize("environment_file", ["environment.yml", "binder/environment.yml"])
+def test_environment_file_matches_pyproject(environment_file):
+    environment = yaml.safe_load((ROOT / environment_file).read_text())
+    conda = [item for item in environment["dependencies"] if isinstance(item, str)]
+    pip = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
+    python = next(item for item in conda if item.startswith("python"))
+    assert python in ("python=3.11", "python=3.12"), "pin Python: Binder defaults to 3.10"
+    listed = {requirement_name(item): item.replace(" ", "") for item in conda + pip}
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    for requirement in (PYPROJECT["project"]["dependencies"] + extras["tensorflow"]
+                        + extras["lab"]):
+        name = requirement_name(requirement)
+        assert name in listed, f"{environment_file} lacks {requirement}"
+        assert listed[name].replace("==", "=").endswith(
+            requirement.replace(" ", "")[len(name):].replace("==", "=")), (
+            f"{environment_file} has {listed[name]}, pyproject.toml has {requirement}")
+    if environment_file == "environment.yml":
+        assert "-e ." in pip
+    else:
+        assert "-e ." not in pip and (ROOT / "binder" / "postBuild").is_file()
+
+
+def test_colab_does_not_get_a_second_tensorflow():
+    dependencies = " ".join(PYPROJECT["project"]["dependencies"]).lower()
+    assert "tensorflow" not in dependencies
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    commands = re.findall(r"^\s*(bash scripts/\S+\.sh)\s*$", README, re.MULTILINE)
+    assert "bash scripts/lab.sh" in commands and "bash scripts/test.sh" in commands
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci[-1] == "bash scripts/test.sh"
