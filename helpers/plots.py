@@ -30,13 +30,22 @@ def _require_loss(history, name="history"):
         raise ValueError(f"{name} has no epochs to plot")
 
 
-def plot_history(history, title="Training vs Validation", mark_best=True):
-    """Draw training and validation loss (and accuracy, if present) side by side; return (fig, axes)."""
+def plot_history(history, title="Training vs Validation", mark_best=True, diagnosis=None,
+                 figure=None):
+    """Draw training and validation loss (and accuracy, if present) side by side; return (fig, axes).
+
+    Pass ``diagnosis=diagnose(history)`` to mark what decided it (where overfitting starts, the
+    spikes, where the loss diverged) and to name the pattern in the title. Pass ``figure`` to
+    redraw into an existing figure (the live plot does) instead of opening a new one.
+    """
     history = as_history(history)
     _require_loss(history)
     panels = _panels(history)
-    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
-    axes = axes[0]
+    if figure is None:
+        figure = plt.figure(figsize=(5.5 * len(panels), 4))
+    else:
+        figure.clear()
+    axes = figure.subplots(1, len(panels), squeeze=False)[0]
     epochs = history.epoch_numbers
     best = None
     if mark_best and "val_loss" in history and any(map(math.isfinite, history["val_loss"])):
@@ -59,8 +68,28 @@ def plot_history(history, title="Training vs Validation", mark_best=True):
     if best is not None:
         axes[0].plot([best], [history["val_loss"][best - 1]], marker="*", markersize=14,
                      color="gold", markeredgecolor="black", zorder=5)
+    if diagnosis is not None:
+        mark_diagnosis(axes[0], history, diagnosis)
     figure.tight_layout()
     return figure, axes
+
+
+def mark_diagnosis(axis, history, diagnosis):
+    """Draw a Diagnosis' markers on a loss axis and put its pattern in the title."""
+    history = as_history(history)
+    markers = diagnosis.markers
+    if "overfitting_start" in markers:
+        axis.axvspan(markers["overfitting_start"], history.epochs, color="red", alpha=0.08,
+                     label=f"Overfitting from epoch {markers['overfitting_start']}")
+    if markers.get("spikes") and "val_loss" in history:
+        spikes = markers["spikes"]
+        axis.plot(spikes, [history["val_loss"][epoch - 1] for epoch in spikes], linestyle="none",
+                  marker="x", markersize=10, color="red", label="Spikes")
+    if "diverged_at" in markers:
+        axis.axvline(markers["diverged_at"], color="red", linewidth=2,
+                     label=f"Diverged at epoch {markers['diverged_at']}")
+    axis.set_title(f"{axis.get_title()} [{diagnosis.pattern}]")
+    axis.legend()
 
 
 def compare_runs(runs, metric="loss", title=None):

@@ -66,3 +66,20 @@ def test_plot_examples_titles_images_with_class_names():
     matplotlib.pyplot.close(figure)
     with pytest.raises(ValueError, match="count"):
         plot_examples(images, np.zeros(5, dtype=int), count=6)
+
+
+def test_plot_history_marks_the_diagnosis():
+    from helpers.diagnose import diagnose
+
+    overfit = {"loss": [1.0, 0.7, 0.5, 0.4, 0.3, 0.2, 0.1],
+               "val_loss": [1.0, 0.8, 0.7, 0.75, 0.85, 0.95, 1.05]}
+    figure, axes = plot_history(overfit, diagnosis=diagnose(overfit))
+    labels = [artist.get_label() for artist in axes[0].get_children()]
+    assert "Overfitting from epoch 3" in labels
+    assert axes[0].get_title().endswith("[overfitting]")
+    matplotlib.pyplot.close(figure)
+    spiky = {"loss": [1.0, 0.8, 0.7, 0.6, 0.5], "val_loss": [1.0, 0.8, 1.5, 0.6, 0.55]}
+    figure, axes = plot_history(spiky, diagnosis=diagnose(spiky))
+    spikes = next(line for line in axes[0].get_lines() if line.get_label() == "Spikes")
+    assert list(spikes.get_xdata()) == [3] and list(spikes.get_ydata()) == [1.5]
+    matplotlib.pyplot.close(figure)
