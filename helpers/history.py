@@ -162,3 +162,34 @@ def best_epoch(history, key="val_loss"):
     if not finite:
         raise ValueError(f"history[{key!r}] has no finite value")
     return min(finite)[1]
+
+
+def smooth(values, weight=0.6):
+    """Exponential moving average with bias correction (TensorBoard's smoothing); NaN passes through."""
+    if not 0.0 <= weight < 1.0:
+        raise ValueError(f"weight must be from 0 (no smoothing) to below 1, got {weight}")
+    smoothed, average, steps = [], 0.0, 0
+    for value in values:
+        value = float(value)
+        if not math.isfinite(value):
+            smoothed.append(value)
+            continue
+        steps += 1
+        average = weight * average + (1 - weight) * value
+        smoothed.append(average / (1 - weight**steps))
+    return smoothed
+
+
+def early_stopping_epoch(history, patience, key="val_loss", min_delta=0.0):
+    """Return the 1-based epoch at which Keras' EarlyStopping(patience) would stop, or None."""
+    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+        raise ValueError(f"patience must be a positive integer, got {patience!r}")
+    best, wait = math.inf, 0
+    for epoch, value in enumerate(as_history(history)[key], 1):
+        if value < best - min_delta:
+            best, wait = value, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch
+    return None

@@ -81,3 +81,30 @@ def average_loss(per_sample_losses):
     if losses.size == 0:
         raise ValueError("per_sample_losses is empty: a loss needs at least one sample")
     return float(np.mean(losses))
+
+
+def fit_line(x, y, loss="mse", delta=1.0, iterations=200):
+    """Fit ``y ~ slope * x + intercept`` by minimizing the mean ``loss`` ('mse', 'mae' or 'huber').
+
+    Uses iteratively reweighted least squares: each point's weight is how much that loss lets a
+    residual of its size pull on the line (1 for MSE; 1/|r| for MAE; 1, then delta/|r|, for Huber).
+    Returns ``(slope, intercept)``.
+    """
+    x, y = _as_arrays(x, y)
+    if x.ndim != 1 or len(x) < 2:
+        raise ValueError(f"x and y must be 1-D with at least 2 points, got shape {x.shape}")
+    if loss not in ("mse", "mae", "huber"):
+        raise ValueError(f"loss must be 'mse', 'mae' or 'huber', got {loss!r}")
+    if not delta > 0:
+        raise ValueError(f"delta must be a number above 0, got {delta!r}")
+    design = np.column_stack([x, np.ones_like(x)])
+    weights = np.ones_like(x)
+    for _ in range(1 if loss == "mse" else iterations):
+        root = np.sqrt(weights)
+        coefficients = np.linalg.lstsq(design * root[:, None], y * root, rcond=None)[0]
+        residuals = np.abs(y - design @ coefficients)
+        if loss == "mae":
+            weights = 1.0 / np.maximum(residuals, 1e-8)
+        elif loss == "huber":
+            weights = np.where(residuals <= delta, 1.0, delta / np.maximum(residuals, 1e-12))
+    return float(coefficients[0]), float(coefficients[1])

@@ -9,7 +9,7 @@ import math
 import matplotlib.pyplot as plt
 
 from helpers.data import CLASS_NAMES
-from helpers.history import as_history, best_epoch
+from helpers.history import as_history, best_epoch, early_stopping_epoch, smooth
 
 TRAIN_STYLE = dict(linestyle="-", marker="o", markersize=3)
 VALIDATION_STYLE = dict(linestyle="--", marker="s", markersize=3)
@@ -31,12 +31,16 @@ def _require_loss(history, name="history"):
 
 
 def plot_history(history, title="Training vs Validation", mark_best=True, diagnosis=None,
-                 figure=None):
+                 figure=None, shift_training=False, log_scale=False, smoothing=0.0,
+                 early_stopping_patience=None):
     """Draw training and validation loss (and accuracy, if present) side by side; return (fig, axes).
 
-    Pass ``diagnosis=diagnose(history)`` to mark what decided it (where overfitting starts, the
-    spikes, where the loss diverged) and to name the pattern in the title. Pass ``figure`` to
-    redraw into an existing figure (the live plot does) instead of opening a new one.
+    Options (``03_reading_loss_curves`` shows each): ``diagnosis=diagnose(history)`` marks what
+    decided it (overfitting start, spikes, divergence) and names the pattern in the title;
+    ``shift_training`` draws the training curve half an epoch earlier, where its average belongs;
+    ``log_scale`` uses a logarithmic loss axis; ``smoothing`` (0 to below 1) draws a moving
+    average over the raw curve; ``early_stopping_patience`` marks where EarlyStopping would stop.
+    ``figure`` redraws into an existing figure (the live plot does) instead of opening a new one.
     """
     history = as_history(history)
     _require_loss(history)
@@ -47,24 +51,41 @@ def plot_history(history, title="Training vs Validation", mark_best=True, diagno
         figure.clear()
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     epochs = history.epoch_numbers
+    training_epochs = [epoch - 0.5 for epoch in epochs] if shift_training else epochs
     best = None
     if mark_best and "val_loss" in history and any(map(math.isfinite, history["val_loss"])):
         best = best_epoch(history)
+    stop = None
+    if early_stopping_patience is not None and "val_loss" in history:
+        stop = early_stopping_epoch(history, early_stopping_patience)
     for axis, (metric, label) in zip(axes, panels):
-        if metric in history:
-            axis.plot(epochs, history[metric], label=f"Training {label.lower()}", **TRAIN_STYLE)
-        if f"val_{metric}" in history:
-            axis.plot(epochs, history[f"val_{metric}"], label=f"Validation {label.lower()}",
-                      **VALIDATION_STYLE)
+        for key, x, name, style in ((metric, training_epochs, "Training", TRAIN_STYLE),
+                                    (f"val_{metric}", epochs, "Validation", VALIDATION_STYLE)):
+            if key not in history:
+                continue
+            suffix = " (plotted at epoch - 0.5)" if name == "Training" and shift_training else ""
+            if smoothing:
+                raw = axis.plot(x, history[key], alpha=0.3, **style)[0]
+                axis.plot(x, smooth(history[key], smoothing), color=raw.get_color(),
+                          linestyle=style["linestyle"], label=f"{name} {label.lower()}, smoothed")
+            else:
+                axis.plot(x, history[key], label=f"{name} {label.lower()}{suffix}", **style)
         if best is not None:
             axis.axvline(best, color="grey", linestyle=":", linewidth=1,
                          label=f"Best validation loss (epoch {best})")
+        if stop is not None:
+            axis.axvline(stop, color="purple", linestyle="-.", linewidth=1,
+                         label=f"Early stopping, patience {early_stopping_patience} "
+                               f"(epoch {stop})")
         axis.set_title(f"{title}: {label}")
         axis.set_xlabel("Epochs")
         axis.set_ylabel(label)
         axis.xaxis.get_major_locator().set_params(integer=True)
         axis.grid(alpha=0.3)
-        axis.legend()
+        axis.legend(fontsize="small")
+    if log_scale:
+        axes[0].set_yscale("log")
+        axes[0].set_ylabel("Loss (log scale)")
     if best is not None:
         axes[0].plot([best], [history["val_loss"][best - 1]], marker="*", markersize=14,
                      color="gold", markeredgecolor="black", zorder=5)
@@ -72,6 +93,29 @@ def plot_history(history, title="Training vs Validation", mark_best=True, diagno
         mark_diagnosis(axes[0], history, diagnosis)
     figure.tight_layout()
     return figure, axes
+
+
+def plot_batch_losses(history, smoothing=0.9, title="Per-batch vs per-epoch training loss"):
+    """Draw the loss of every training batch against fractional epochs, with the epoch averages."""
+    history = as_history(history)
+    if not history.batch_loss or not history.batches_per_epoch:
+        raise ValueError("history has no per-batch losses: train with record_batches=True")
+    figure, axis = plt.subplots(figsize=(9, 4))
+    steps = [(index + 1) / history.batches_per_epoch for index in range(len(history.batch_loss))]
+    axis.plot(steps, history.batch_loss, color="tab:blue", alpha=0.3, linewidth=0.8,
+              label="Loss of each batch")
+    axis.plot(steps, smooth(history.batch_loss, smoothing), color="tab:blue",
+              label=f"Batch losses, smoothed ({smoothing})")
+    if "loss" in history:
+        axis.plot([epoch - 0.5 for epoch in history.epoch_numbers], history["loss"], "o",
+                  color="black", label="Reported epoch loss (at epoch - 0.5)")
+    axis.set_title(title)
+    axis.set_xlabel("Epochs")
+    axis.set_ylabel("Loss")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    return figure, axis
 
 
 def mark_diagnosis(axis, history, diagnosis):

@@ -96,6 +96,38 @@ class HistoryRecorder(keras.callbacks.Callback):
             save_history(self.history, self.run_directory)
 
 
+class CleanTrainingLoss(keras.callbacks.Callback):
+    """At each epoch end, add the loss on fixed training samples in inference mode to the logs.
+
+    Keras' reported training loss is an average over the epoch's batches, with dropout on, while
+    the weights change. This callback measures the training loss the way the validation loss is
+    measured (once, at the end of the epoch, dropout off) as ``clean_loss`` and
+    ``clean_accuracy``; put it before any callback that reads the logs.
+    """
+
+    def __init__(self, images, labels, batch_size=VALIDATION_BATCH_SIZE):
+        super().__init__()
+        self.images = images
+        self.labels = labels
+        self.batch_size = batch_size
+
+    def on_train_begin(self, logs=None):
+        _check_images(self.images, "images", self.model)
+        _check_labels(self.labels, "labels", len(self.images), self.model)
+        one_hot_classes = None
+        if self.labels.ndim == 1 and not _uses_sparse_labels(self.model):
+            one_hot_classes = int(self.model.output_shape[-1])
+        self._dataset = make_dataset(self.images, self.labels, self.batch_size,
+                                     num_classes=one_hot_classes)
+
+    def on_epoch_end(self, epoch, logs=None):
+        results = self.model.evaluate(self._dataset, verbose=0, return_dict=True)
+        if logs is not None:
+            logs["clean_loss"] = float(results["loss"])
+            if "accuracy" in results:
+                logs["clean_accuracy"] = float(results["accuracy"])
+
+
 def new_run_directory(name):
     """Return a fresh folder for a run called ``name`` under ``runs_directory()``."""
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
@@ -248,7 +280,7 @@ def train(
         training_data,
         epochs=epochs,
         validation_data=validation,
-        callbacks=[recorder, *callbacks],
+        callbacks=[*callbacks, recorder],  # the recorder last: it sees what others add to logs
         shuffle=False,  # the pipeline shuffles, seeded
         verbose=verbose,
     )

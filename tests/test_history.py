@@ -69,3 +69,41 @@ def test_best_epoch_skips_nan_and_counts_from_one():
     assert best_epoch({"val_loss": [0.5, 0.3, math.nan, 0.4]}) == 2
     with pytest.raises(ValueError, match="no finite"):
         best_epoch({"val_loss": [math.nan]})
+
+
+def test_smooth_is_a_debiased_moving_average():
+    from helpers.history import smooth
+
+    assert smooth([2.0, 2.0, 2.0]) == pytest.approx([2.0, 2.0, 2.0])
+    assert smooth([1.0, 0.0], weight=0.5) == pytest.approx([1.0, 1 / 3])
+    assert smooth([1.0, 2.0], weight=0.0) == [1.0, 2.0]
+    assert math.isnan(smooth([1.0, math.nan, 1.0])[1])
+    with pytest.raises(ValueError, match="weight"):
+        smooth([1.0], weight=1.0)
+
+
+@pytest.mark.parametrize("patience", [1, 2, 3])
+def test_early_stopping_epoch_agrees_with_keras(patience):
+    import keras
+
+    from helpers.history import early_stopping_epoch
+
+    val_loss = [1.0, 0.8, 0.7, 0.72, 0.69, 0.75, 0.8, 0.85, 0.9]
+
+    class Model:
+        stop_training = False
+
+    callback = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience)
+    model = Model()
+    callback.set_model(model)
+    callback.on_train_begin()
+    keras_stop = None
+    for epoch, value in enumerate(val_loss):
+        callback.on_epoch_end(epoch, {"val_loss": value})
+        if model.stop_training:
+            keras_stop = epoch + 1
+            break
+    assert early_stopping_epoch({"val_loss": val_loss}, patience) == keras_stop
+    assert early_stopping_epoch({"val_loss": [3, 2, 1]}, 2) is None
+    with pytest.raises(ValueError, match="patience"):
+        early_stopping_epoch({"val_loss": val_loss}, 0)

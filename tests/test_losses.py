@@ -84,3 +84,45 @@ def test_bad_inputs_name_the_argument():
 
 def test_average_loss_is_the_mean():
     assert losses.average_loss([1.0, 2.0, 6.0]) == pytest.approx(3.0)
+
+
+def line_with_outliers(seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.linspace(0, 10, 50)
+    clean = 2.0 * x + 1.0 + rng.normal(scale=0.3, size=50)
+    dirty = clean.copy()
+    dirty[-5:] += 30.0
+    return x, clean, dirty
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
+def test_fit_line_recovers_a_clean_line(loss):
+    x, clean, _ = line_with_outliers()
+    slope, intercept = losses.fit_line(x, clean, loss)
+    assert slope == pytest.approx(2.0, abs=0.1) and intercept == pytest.approx(1.0, abs=0.3)
+
+
+def test_fit_line_mse_minimizes_mse():
+    x, _, dirty = line_with_outliers()
+    slope, intercept = losses.fit_line(x, dirty, "mse")
+    best = losses.average_loss((dirty - slope * x - intercept) ** 2)
+    for nudge in (-0.01, 0.01):
+        assert best <= losses.average_loss((dirty - (slope + nudge) * x - intercept) ** 2)
+
+
+def test_outliers_pull_mse_most_and_mae_least():
+    x, clean, dirty = line_with_outliers()
+    pull = {}
+    for loss in ("mse", "mae", "huber"):
+        before, after = np.polyval(losses.fit_line(x, clean, loss), x), np.polyval(
+            losses.fit_line(x, dirty, loss), x)
+        pull[loss] = np.mean(np.abs(after - before))
+    assert pull["mae"] < pull["huber"] < pull["mse"]
+    assert pull["mse"] > 10 * pull["huber"]
+
+
+def test_fit_line_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="loss must be"):
+        losses.fit_line([0, 1], [0, 1], loss="hinge")
+    with pytest.raises(ValueError, match="at least 2 points"):
+        losses.fit_line([0], [0])

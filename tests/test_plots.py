@@ -83,3 +83,32 @@ def test_plot_history_marks_the_diagnosis():
     spikes = next(line for line in axes[0].get_lines() if line.get_label() == "Spikes")
     assert list(spikes.get_xdata()) == [3] and list(spikes.get_ydata()) == [1.5]
     matplotlib.pyplot.close(figure)
+
+
+def test_plot_history_views_shift_log_smoothing_and_early_stopping():
+    figure, axes = plot_history(HISTORY, shift_training=True, log_scale=True,
+                                early_stopping_patience=1)
+    lines = {line.get_label(): line for line in axes[0].get_lines()}
+    assert list(lines["Training loss (plotted at epoch - 0.5)"].get_xdata()) == [0.5, 1.5, 2.5, 3.5]
+    assert axes[0].get_yscale() == "log"
+    assert "Early stopping, patience 1 (epoch 4)" in lines
+    matplotlib.pyplot.close(figure)
+    figure, axes = plot_history(HISTORY, smoothing=0.5)
+    labels = [line.get_label() for line in axes[0].get_lines()]
+    assert "Training loss, smoothed" in labels and "Validation loss, smoothed" in labels
+    matplotlib.pyplot.close(figure)
+
+
+def test_plot_batch_losses_needs_recorded_batches():
+    from helpers.history import History
+    from helpers.plots import plot_batch_losses
+
+    history = History(metrics={"loss": [1.0, 0.5]}, batch_loss=[1.2, 0.8, 0.6, 0.4],
+                      batches_per_epoch=2)
+    figure, axis = plot_batch_losses(history)
+    lines = {line.get_label(): line for line in axis.get_lines()}
+    assert list(lines["Loss of each batch"].get_xdata()) == [0.5, 1.0, 1.5, 2.0]
+    assert list(lines["Reported epoch loss (at epoch - 0.5)"].get_xdata()) == [0.5, 1.5]
+    matplotlib.pyplot.close(figure)
+    with pytest.raises(ValueError, match="record_batches=True"):
+        plot_batch_losses({"loss": [1.0]})

@@ -148,3 +148,19 @@ def test_history_recorder_works_with_plain_fit():
                               callbacks=[recorder], verbose=0)
     assert recorder.history.metrics == keras_history.history
     assert recorder.history.epochs == 2
+
+
+def test_clean_training_loss_is_recorded_in_inference_mode():
+    images, labels = small_problem()
+    training.set_seed(0)
+    model = tiny_model(dropout=0.9)
+    history = training.train(model, images, labels, epochs=2, batch_size=32,
+                             validation_split=0.25, verbose=0,
+                             callbacks=[training.CleanTrainingLoss(images[:64], labels[:64])])
+    assert "clean_loss" in history and "clean_accuracy" in history
+    expected = model.evaluate(images[:64].astype("float32")[..., None] / 255,
+                              np.eye(10)[labels[:64]], verbose=0)[0]
+    assert history["clean_loss"][-1] == pytest.approx(expected, rel=1e-4)
+    with pytest.raises(ValueError, match="labels"):
+        training.train(tiny_model(), images, labels, epochs=1, verbose=0,
+                       callbacks=[training.CleanTrainingLoss(images[:64], labels[:10])])
