@@ -15,7 +15,8 @@ DIVERGENCE_RATIO = 3.0  # a loss that climbs above 3x its first-epoch value has 
 OVERFITTING_RISE = 0.10  # validation loss stays >= 10% above its minimum for the last 2 epochs...
 OVERFITTING_TRAINING_FALL = 0.05  # ...while training loss fell >= 5% after that minimum
 UNDERFITTING_FALL = 0.25  # both losses fell < 25% from epoch 1 to their lowest: "both stay high"
-SPIKE_RATIO = 0.25  # an epoch whose loss is >= 25% above its neighbours is a spike
+SPIKE_RATIO = 0.25  # an epoch whose loss is >= 25% above its neighbours is a spike...
+SPIKE_RANGE_FRACTION = 0.10  # ...if the jump is also >= 10% of the curve's whole range
 VALIDATION_BELOW_MARGIN = 0.05  # validation < training by >= 5%, on average over the last half
 CONVERGENCE_WINDOW = 3  # the last epochs looked at for "still falling fast"
 NOT_CONVERGED_FALL = 0.03  # both losses still fall >= 3% per epoch there: more epochs would help
@@ -62,8 +63,8 @@ ADVICE = {
 class Diagnosis:
     """What ``diagnose`` found: the primary pattern, all patterns, their evidence, and advice.
 
-    ``markers`` holds 1-based epochs to draw on a plot: ``overfitting_start``, ``spikes``,
-    ``diverged_at``.
+    ``markers`` holds 1-based epochs to draw on a plot: ``overfitting_start``, ``spikes`` (of the
+    validation loss), ``training_spikes``, ``diverged_at``.
     """
 
     pattern: str
@@ -130,25 +131,27 @@ def _check_underfitting(loss, val_loss, markers):
 
 
 def _spikes(values):
+    # The range condition keeps jitter of a loss near zero (0.06 -> 0.08) from counting as a spike.
+    curve_range = max(values) - min(values)
     found = []
     for index in range(1, len(values)):
         neighbours = [values[index - 1]] + ([values[index + 1]] if index + 1 < len(values) else [])
-        if values[index] >= (1 + SPIKE_RATIO) * max(neighbours) > 0:
+        jump = values[index] - max(neighbours)
+        if (values[index] >= (1 + SPIKE_RATIO) * max(neighbours) > 0
+                and jump >= SPIKE_RANGE_FRACTION * curve_range):
             found.append(index)
     return found
 
 
 def _check_spiky(loss, val_loss, markers):
-    descriptions, epochs = [], set()
-    for name, values in (("validation", val_loss), ("training", loss)):
+    descriptions = []
+    for name, values, marker in (("validation", val_loss, "spikes"),
+                                 ("training", loss, "training_spikes")):
         for index in _spikes(values):
-            epochs.add(index + 1)
+            markers.setdefault(marker, []).append(index + 1)
             descriptions.append(f"{name} loss jumped to {values[index]:.3g} at epoch {index + 1}, "
                                 f"{values[index] / values[index - 1] - 1:.0%} above epoch {index}")
-    if descriptions:
-        markers["spikes"] = sorted(epochs)
-        return "; ".join(descriptions)
-    return None
+    return "; ".join(descriptions) or None
 
 
 def _check_val_below_train(loss, val_loss, markers):

@@ -125,10 +125,12 @@ def mark_diagnosis(axis, history, diagnosis):
     if "overfitting_start" in markers:
         axis.axvspan(markers["overfitting_start"], history.epochs, color="red", alpha=0.08,
                      label=f"Overfitting from epoch {markers['overfitting_start']}")
-    if markers.get("spikes") and "val_loss" in history:
-        spikes = markers["spikes"]
-        axis.plot(spikes, [history["val_loss"][epoch - 1] for epoch in spikes], linestyle="none",
-                  marker="x", markersize=10, color="red", label="Spikes")
+    for key, metric, label in (("spikes", "val_loss", "Spikes"),
+                               ("training_spikes", "loss", "Training spikes")):
+        if markers.get(key) and metric in history:
+            epochs = markers[key]
+            axis.plot(epochs, [history[metric][epoch - 1] for epoch in epochs], linestyle="none",
+                      marker="x", markersize=10, color="red", label=label)
     if "diverged_at" in markers:
         axis.axvline(markers["diverged_at"], color="red", linewidth=2,
                      label=f"Diverged at epoch {markers['diverged_at']}")

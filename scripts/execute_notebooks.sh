@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export LCL_RUNS_DIR="$PWD/build/runs"
 mkdir -p build/notebooks
+mode=$(.venv/bin/python -c "from helpers.mode import mode_name; print(mode_name())")
 for notebook in notebooks/[0-9]*.ipynb; do
-    echo "== $notebook (${LCL_QUICK:+quick}${LCL_QUICK:-full} mode)"
+    echo "== $notebook ($mode mode)"
     start=$(date +%s)
     .venv/bin/jupyter nbconvert --to notebook --execute "$notebook" \
         --ExecutePreprocessor.timeout=1800 --output-dir build/notebooks --log-level WARN

@@ -30,6 +30,12 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
     echo "setup: Python >= 3.11 is needed (Keras 3.15), found $(python3 --version)" >&2; exit 1; }
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[tensorflow,lab,dev]"
+# Reinstall only when the dependencies changed since the last install.
+stamp=.venv/.loss-curves-lab-installed
+wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".[tensorflow,lab,dev]"
+    echo "$wanted" > "$stamp"
+fi
 echo "setup: ready (.venv, $(.venv/bin/python --version))"

@@ -111,3 +111,10 @@ def test_keras_history_object_is_accepted():
 def test_text_report_lists_everything():
     text = str(diagnose(OVERFITTING))
     assert text.startswith("Diagnosis: overfitting") and "Advice:" in text
+
+
+def test_jitter_of_a_loss_near_zero_is_not_a_spike():
+    loss = [1.2, 0.6, 0.3, 0.15, 0.08, 0.05, 0.06, 0.045, 0.062]
+    result = diagnose({"loss": loss, "val_loss": [1.2, 0.7, 0.5, 0.45, 0.43, 0.42, 0.42,
+                                                  0.41, 0.41]})
+    assert "spiky" not in result.patterns
