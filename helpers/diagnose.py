@@ -15,6 +15,8 @@ DIVERGENCE_RATIO = 3.0  # a loss that climbs above 3x its first-epoch value has 
 OVERFITTING_RISE = 0.10  # validation loss stays >= 10% above its minimum for the last 2 epochs...
 OVERFITTING_TRAINING_FALL = 0.05  # ...while training loss fell >= 5% after that minimum
 UNDERFITTING_FALL = 0.25  # both losses fell < 25% from epoch 1 to their lowest: "both stay high"
+UNDERFITTING_BASELINE_FRACTION = 0.35  # or the best validation loss is still above 35% of the
+#   baseline loss (a model that learned nothing: ln 10 for 10 classes), when that is known
 SPIKE_RATIO = 0.25  # an epoch whose loss is >= 25% above its neighbours is a spike...
 SPIKE_RANGE_FRACTION = 0.10  # ...if the jump is also >= 10% of the curve's whole range
 VALIDATION_BELOW_MARGIN = 0.05  # validation < training by >= 5%, on average over the last half
@@ -106,7 +108,7 @@ def _check_diverged(loss, val_loss, markers):
     return None
 
 
-def _check_overfitting(loss, val_loss, markers):
+def _check_overfitting(loss, val_loss, markers, baseline_loss=None):
     best = min(range(len(val_loss)), key=val_loss.__getitem__)
     if len(val_loss) - best - 1 < 2:
         return None
@@ -120,13 +122,17 @@ def _check_overfitting(loss, val_loss, markers):
     return None
 
 
-def _check_underfitting(loss, val_loss, markers):
+def _check_underfitting(loss, val_loss, markers, baseline_loss=None):
     training_fall = _relative_fall(loss[0], min(loss))
     validation_fall = _relative_fall(val_loss[0], min(val_loss))
     if training_fall < UNDERFITTING_FALL and validation_fall < UNDERFITTING_FALL:
         return (f"training loss fell only {training_fall:.0%} (from {loss[0]:.3g} to "
                 f"{min(loss):.3g}) and validation loss only {validation_fall:.0%} (to "
                 f"{min(val_loss):.3g})")
+    if baseline_loss and min(val_loss) > UNDERFITTING_BASELINE_FRACTION * baseline_loss:
+        return (f"the best validation loss, {min(val_loss):.3g}, is still "
+                f"{min(val_loss) / baseline_loss:.0%} of the {baseline_loss:.3g} of a model that "
+                f"learned nothing (underfitting above {UNDERFITTING_BASELINE_FRACTION:.0%})")
     return None
 
 
@@ -143,7 +149,7 @@ def _spikes(values):
     return found
 
 
-def _check_spiky(loss, val_loss, markers):
+def _check_spiky(loss, val_loss, markers, baseline_loss=None):
     descriptions = []
     for name, values, marker in (("validation", val_loss, "spikes"),
                                  ("training", loss, "training_spikes")):
@@ -154,7 +160,7 @@ def _check_spiky(loss, val_loss, markers):
     return "; ".join(descriptions) or None
 
 
-def _check_val_below_train(loss, val_loss, markers):
+def _check_val_below_train(loss, val_loss, markers, baseline_loss=None):
     half = max(2, len(loss) // 2)
     training, validation = sum(loss[-half:]) / half, sum(val_loss[-half:]) / half
     if validation <= (1 - VALIDATION_BELOW_MARGIN) * training:
@@ -163,7 +169,7 @@ def _check_val_below_train(loss, val_loss, markers):
     return None
 
 
-def _check_not_converged(loss, val_loss, markers):
+def _check_not_converged(loss, val_loss, markers, baseline_loss=None):
     window = min(CONVERGENCE_WINDOW, len(loss) - 1)
     training_rate = 1 - (loss[-1] / loss[-1 - window]) ** (1 / window) if loss[-1 - window] else 0
     validation_rate = (1 - (val_loss[-1] / val_loss[-1 - window]) ** (1 / window)
@@ -186,9 +192,18 @@ _CHECKS = (("overfitting", _check_overfitting), ("underfitting", _check_underfit
            ("not_converged", _check_not_converged))
 
 
-def diagnose(history):
-    """Return a Diagnosis naming the pattern of a history's training and validation loss."""
+def diagnose(history, baseline_loss=None):
+    """Return a Diagnosis naming the pattern of a history's training and validation loss.
+
+    ``baseline_loss`` is the loss of a model that learned nothing (``ln 10`` for 10-class
+    cross-entropy); it lets "both losses stay high" be recognised even when they fell a lot from
+    a very high start. ``train`` stores it in the history, so it is rarely needed here.
+    """
     history = as_history(history)
+    if baseline_loss is None:
+        baseline_loss = history.info.get("baseline_loss")
+    if baseline_loss is not None and not baseline_loss > 0:
+        raise ValueError(f"baseline_loss must be a number above 0, got {baseline_loss!r}")
     missing = [key for key in ("loss", "val_loss") if key not in history]
     if missing:
         raise ValueError(
@@ -205,7 +220,7 @@ def diagnose(history):
             found.append(("diverged", divergence))
         else:
             for name, check in _CHECKS:
-                evidence = check(loss, val_loss, markers)
+                evidence = check(loss, val_loss, markers, baseline_loss)
                 if evidence:
                     found.append((name, evidence))
             if not found:

@@ -259,9 +259,8 @@ def train(
     if batch_size > len(x):
         raise ValueError(f"batch_size={batch_size} is larger than the {len(x)} training samples")
 
-    one_hot_classes = None
-    if y.ndim == 1 and not _uses_sparse_labels(model):
-        one_hot_classes = int(model.output_shape[-1])
+    classes = int(model.output_shape[-1])
+    one_hot_classes = classes if y.ndim == 1 and not _uses_sparse_labels(model) else None
     training_data = make_dataset(x, y, batch_size, shuffle=True, seed=seed,
                                  num_classes=one_hot_classes)
     validation = None
@@ -269,12 +268,15 @@ def train(
         validation = make_dataset(*validation_data, VALIDATION_BATCH_SIZE,
                                   num_classes=one_hot_classes)
     run_directory = new_run_directory(run_name) if run_name is not None else None
+    # Cross-entropy of a model that learned nothing (uniform over the classes): diagnose() uses it.
+    baseline_loss = math.log(classes) if "crossentropy" in str(model.loss).lower() else None
     recorder = HistoryRecorder(
         run_directory,
         record_batches=record_batches,
         info={"run_name": run_name, "epochs": epochs, "batch_size": batch_size,
               "training_samples": len(x), "seed": seed,
-              "run_directory": str(run_directory) if run_directory else None},
+              "run_directory": str(run_directory) if run_directory else None,
+              "baseline_loss": baseline_loss},
     )
     model.fit(
         training_data,

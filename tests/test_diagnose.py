@@ -118,3 +118,19 @@ def test_jitter_of_a_loss_near_zero_is_not_a_spike():
     result = diagnose({"loss": loss, "val_loss": [1.2, 0.7, 0.5, 0.45, 0.43, 0.42, 0.42,
                                                   0.41, 0.41]})
     assert "spiky" not in result.patterns
+
+
+def test_a_plateau_far_above_the_baseline_is_underfitting():
+    # Strong L2: the loss falls a lot from a huge start, then stays near the do-nothing level.
+    history = {"loss": [13.3, 2.97, 2.26, 2.06, 1.99, 1.94, 1.93, 1.9],
+               "val_loss": [4.14, 2.31, 2.02, 1.92, 1.87, 1.87, 1.85, 1.84]}
+    assert diagnose(history).pattern != "underfitting"
+    result = diagnose(history, baseline_loss=math.log(10))
+    assert result.pattern == "underfitting" and "learned nothing" in result.evidence[0]
+    from helpers.history import History
+
+    stored = History(metrics=history, info={"baseline_loss": math.log(10)})
+    assert diagnose(stored).pattern == "underfitting"
+    assert diagnose(HEALTHY, baseline_loss=math.log(10)).pattern == "healthy"
+    with pytest.raises(ValueError, match="baseline_loss"):
+        diagnose(HEALTHY, baseline_loss=-1)

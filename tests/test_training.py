@@ -164,3 +164,9 @@ def test_clean_training_loss_is_recorded_in_inference_mode():
     with pytest.raises(ValueError, match="labels"):
         training.train(tiny_model(), images, labels, epochs=1, verbose=0,
                        callbacks=[training.CleanTrainingLoss(images[:64], labels[:10])])
+
+
+def test_train_stores_the_baseline_loss_for_diagnosis():
+    images, labels = small_problem(64)
+    history = training.train(tiny_model(), images, labels, epochs=1, batch_size=32, verbose=0)
+    assert history.info["baseline_loss"] == pytest.approx(math.log(10))
