@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from helpers.history import as_history
 
 MIN_EPOCHS = 3  # fewer epochs than this: "too short to tell", not a guess
-DIVERGENCE_RATIO = 3.0  # a loss that climbs above 3x its first-epoch value has diverged
+DIVERGENCE_RATIO = 3.0  # a loss that ends above 3x its first-epoch value has diverged...
+DIVERGENCE_BASELINE_RATIO = 10.0  # ...and so has one that ever exceeds 10x the baseline loss
 OVERFITTING_RISE = 0.10  # validation loss stays >= 10% above its minimum for the last 2 epochs...
 OVERFITTING_TRAINING_FALL = 0.05  # ...while training loss fell >= 5% after that minimum
 UNDERFITTING_FALL = 0.25  # both losses fell < 25% from epoch 1 to their lowest: "both stay high"
@@ -93,7 +94,7 @@ def _first_non_finite(values):
     return next((epoch for epoch, value in enumerate(values, 1) if not math.isfinite(value)), None)
 
 
-def _check_diverged(loss, val_loss, markers):
+def _check_diverged(loss, val_loss, markers, baseline_loss=None):
     for name, values in (("training", loss), ("validation", val_loss)):
         epoch = _first_non_finite(values)
         if epoch is not None:
@@ -101,10 +102,16 @@ def _check_diverged(loss, val_loss, markers):
             return f"{name} loss became {values[epoch - 1]} at epoch {epoch}"
     for name, values in (("training", loss), ("validation", val_loss)):
         peak = max(range(len(values)), key=values.__getitem__)
-        if values[0] > 0 and values[peak] > DIVERGENCE_RATIO * values[0]:
+        if baseline_loss and values[peak] > DIVERGENCE_BASELINE_RATIO * baseline_loss:
             markers["diverged_at"] = peak + 1
-            return (f"{name} loss rose to {values[peak]:.3g} at epoch {peak + 1}, "
-                    f"{values[peak] / values[0]:.1f}x its epoch-1 value {values[0]:.3g}")
+            return (f"{name} loss exploded to {values[peak]:.3g} at epoch {peak + 1}, "
+                    f"{values[peak] / baseline_loss:.0f}x the {baseline_loss:.3g} of a model "
+                    f"that learned nothing")
+        if len(values) > 1 and values[0] > 0 and values[-1] > DIVERGENCE_RATIO * values[0]:
+            markers["diverged_at"] = next(epoch for epoch, value in enumerate(values, 1)
+                                          if value > DIVERGENCE_RATIO * values[0])
+            return (f"{name} loss grew from {values[0]:.3g} at epoch 1 to {values[-1]:.3g} at "
+                    f"epoch {len(values)}, {values[-1] / values[0]:.1f}x, and did not come back")
     return None
 
 
@@ -212,19 +219,19 @@ def diagnose(history, baseline_loss=None):
         )
     loss, val_loss = history["loss"], history["val_loss"]
     markers, found = {}, []
-    if len(loss) < MIN_EPOCHS:
+    # Divergence is told even from one epoch: a NaN or an explosion needs no trend.
+    divergence = _check_diverged(loss, val_loss, markers, baseline_loss)
+    if divergence:
+        found.append(("diverged", divergence))
+    elif len(loss) < MIN_EPOCHS:
         found.append(("too_short", f"only {len(loss)} epoch(s) recorded"))
     else:
-        divergence = _check_diverged(loss, val_loss, markers)
-        if divergence:
-            found.append(("diverged", divergence))
-        else:
-            for name, check in _CHECKS:
-                evidence = check(loss, val_loss, markers, baseline_loss)
-                if evidence:
-                    found.append((name, evidence))
-            if not found:
-                found.append(("healthy", _healthy_evidence(loss, val_loss)))
+        for name, check in _CHECKS:
+            evidence = check(loss, val_loss, markers, baseline_loss)
+            if evidence:
+                found.append((name, evidence))
+        if not found:
+            found.append(("healthy", _healthy_evidence(loss, val_loss)))
     primary = found[0][0]
     return Diagnosis(
         pattern=primary,

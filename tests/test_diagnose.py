@@ -134,3 +134,22 @@ def test_a_plateau_far_above_the_baseline_is_underfitting():
     assert diagnose(HEALTHY, baseline_loss=math.log(10)).pattern == "healthy"
     with pytest.raises(ValueError, match="baseline_loss"):
         diagnose(HEALTHY, baseline_loss=-1)
+
+
+def test_a_nan_in_the_first_epoch_is_divergence_not_too_short():
+    result = diagnose({"loss": [math.nan], "val_loss": [math.nan]})
+    assert result.pattern == "diverged" and result.markers["diverged_at"] == 1
+
+
+def test_an_explosion_that_comes_back_to_chance_is_divergence():
+    # Huge weights: the loss explodes in epoch 1, then the dead network sits at chance level.
+    history = {"loss": [2.3e18] + [2.30] * 5, "val_loss": [2.30] * 6}
+    result = diagnose(history, baseline_loss=math.log(10))
+    assert result.pattern == "diverged" and "exploded" in result.evidence[0]
+
+
+def test_one_huge_spike_that_recovers_is_spiky_not_diverged():
+    history = {"loss": [2.14, 1.35, 1.01, 1.09, 0.85, 0.83, 0.94, 0.8, 0.91, 0.82],
+               "val_loss": [1.87, 1.2, 10.09, 0.8, 0.7, 0.8, 0.82, 0.89, 0.83, 0.86]}
+    result = diagnose(history, baseline_loss=math.log(10))
+    assert result.pattern == "spiky" and result.markers["spikes"] == [3]
