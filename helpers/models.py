@@ -45,14 +45,16 @@ def build_cnn(
     batch_norm=False,
     initializer="glorot_uniform",
     learning_rate=0.001,
+    augment=False,
     sparse_labels=False,
     compile=True,
 ):
     """Build the seed CNN, or a variant of it; compiled with Adam, cross-entropy and accuracy.
 
     Block ``i`` has ``round(filters * width * 2**i)`` 3x3 filters, so the defaults give 32 and 64.
-    ``conv_blocks=0`` leaves only the dense part. ``sparse_labels=True`` compiles for integer
-    labels instead of one-hot rows. ``compile=False`` returns the model uncompiled.
+    ``conv_blocks=0`` leaves only the dense part. ``augment=True`` adds random horizontal flips
+    and shifts of up to 10% (active in training only: data augmentation). ``sparse_labels=True``
+    compiles for integer labels instead of one-hot rows. ``compile=False`` returns it uncompiled.
     """
     _check_number(conv_blocks, "conv_blocks", 0, MAX_CONV_BLOCKS, integer=True)
     _check_number(filters, "filters", 1, integer=True)
@@ -81,6 +83,9 @@ def build_cnn(
         )
 
     layers = [keras.Input(shape=INPUT_SHAPE)]
+    if augment:
+        layers += [keras.layers.RandomFlip("horizontal"),
+                   keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")]
     for block in range(conv_blocks):
         block_filters = max(1, round(filters * width * 2**block))
         layers.append(keras.layers.Conv2D(

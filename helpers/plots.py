@@ -9,6 +9,7 @@ import math
 import matplotlib.pyplot as plt
 
 from helpers.data import CLASS_NAMES
+from helpers.diagnose import diagnose
 from helpers.history import as_history, best_epoch, early_stopping_epoch, smooth
 
 TRAIN_STYLE = dict(linestyle="-", marker="o", markersize=3)
@@ -162,7 +163,11 @@ def compare_runs(runs, metric="loss", title=None):
     axis.set_ylabel(label)
     axis.xaxis.get_major_locator().set_params(integer=True)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize="small", ncol=2 if len(histories) > 3 else 1)
+    if len(histories) > 3:  # many runs: the legend goes beside the plot, not over the curves
+        figure.set_size_inches(11, 4.5)
+        axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        axis.legend(fontsize="small")
     figure.tight_layout()
     return figure, axis
 
@@ -182,3 +187,40 @@ def plot_examples(images, labels, count=10, class_names=CLASS_NAMES):
         axis.axis("off")
     figure.tight_layout()
     return figure, axes
+
+
+def plot_gallery(runs, columns=3):
+    """Draw each run's loss curves in its own panel, titled with what ``diagnose()`` says.
+
+    ``runs`` is ``{name: history}``; returns ``(figure, axes, diagnoses)`` where ``diagnoses``
+    maps each name to its Diagnosis.
+    """
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("runs must be a non-empty dict of {name: history}")
+    if not isinstance(columns, int) or columns < 1:
+        raise ValueError(f"columns must be a positive integer, got {columns!r}")
+    histories = {name: as_history(history) for name, history in runs.items()}
+    diagnoses = {name: diagnose(history) for name, history in histories.items()}
+    rows = math.ceil(len(histories) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.6 * rows),
+                                squeeze=False)
+    axes = list(axes.flat)
+    for axis, (name, history) in zip(axes, histories.items()):
+        verdict = diagnoses[name]
+        axis.plot(history.epoch_numbers, history["loss"], label="training", **TRAIN_STYLE)
+        axis.plot(history.epoch_numbers, history["val_loss"], label="validation",
+                  **VALIDATION_STYLE)
+        axis.set_title(name)
+        mark_diagnosis(axis, history, verdict)
+        finite = [v for v in history["loss"] + history["val_loss"] if math.isfinite(v)]
+        if finite and max(finite) > 20 * min(finite):
+            axis.set_yscale("log")
+        axis.set_xlabel("Epochs")
+        axis.set_ylabel("Loss")
+        axis.xaxis.get_major_locator().set_params(integer=True)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize="x-small")
+    for axis in axes[len(histories):]:
+        axis.set_visible(False)
+    figure.tight_layout()
+    return figure, axes[:len(histories)], diagnoses

@@ -38,6 +38,10 @@ def test_knobs_change_the_model():
     regularized = build_cnn(l1=1e-5, l2=1e-4)
     assert regularized.layers[0].kernel_regularizer.get_config() == pytest.approx(
         {"l1": 1e-5, "l2": 1e-4})
+    augmented = build_cnn(augment=True)
+    assert [type(layer).__name__ for layer in augmented.layers[:2]] == ["RandomFlip",
+                                                                       "RandomTranslation"]
+    assert augmented.count_params() == 225_034
     assert build_cnn(sparse_labels=True).loss == "sparse_categorical_crossentropy"
     assert not build_cnn(compile=False).compiled
     zeros = build_cnn(initializer="zeros", compile=False)

@@ -112,3 +112,20 @@ def test_plot_batch_losses_needs_recorded_batches():
     matplotlib.pyplot.close(figure)
     with pytest.raises(ValueError, match="record_batches=True"):
         plot_batch_losses({"loss": [1.0]})
+
+
+def test_plot_gallery_titles_each_panel_with_its_diagnosis():
+    from helpers.plots import plot_gallery
+
+    overfit = {"loss": [1.0, 0.7, 0.5, 0.4, 0.3, 0.2, 0.1],
+               "val_loss": [1.0, 0.8, 0.7, 0.75, 0.85, 0.95, 1.05]}
+    healthy = {"loss": [1.0, 0.7, 0.5, 0.45, 0.43, 0.42, 0.42],
+               "val_loss": [1.0, 0.72, 0.55, 0.5, 0.48, 0.47, 0.47]}
+    figure, axes, diagnoses = plot_gallery({"a": overfit, "b": healthy, "c": overfit}, columns=2)
+    assert [axis.get_title() for axis in axes] == ["a [overfitting]", "b [healthy]",
+                                                   "c [overfitting]"]
+    assert diagnoses["b"].pattern == "healthy"
+    assert len(figure.axes) == 4 and not figure.axes[3].get_visible()
+    matplotlib.pyplot.close(figure)
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plot_gallery({})

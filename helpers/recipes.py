@@ -1,0 +1,135 @@
+"""Named recipes that make each loss-curve pattern happen on purpose, on the real Fashion-MNIST.
+
+Introduced in ``11_pattern_gallery.ipynb`` and used by the pathology notebooks (``04_...``).
+A recipe is plain data: the data size, the epochs, the ``build_cnn`` options and the optimizer
+settings that produce a pattern; ``run_recipe`` trains it (optionally with changes: the cures).
+Every recipe was checked to give its pattern with seed 42 in quick and full mode.
+"""
+
+from dataclasses import dataclass, field, replace
+
+import keras
+
+from helpers.data import stratified_subset
+from helpers.mode import pick
+from helpers.models import build_cnn
+from helpers.training import DEFAULT_SEED, set_seed, train
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to induce one pattern: sizes for full and quick mode, model options, training options.
+
+    ``learning_rate_spikes`` lists 1-based epochs trained at ``spike_factor`` times the learning
+    rate (a schedule gone wrong); ``terminate_on_nan`` stops a run whose loss becomes NaN.
+    """
+
+    name: str
+    pattern: str
+    how: str
+    training_images: int
+    quick_training_images: int
+    epochs: int
+    quick_epochs: int
+    batch_size: int = 64
+    model: dict = field(default_factory=dict)
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    learning_rate_spikes: tuple = ()
+    spike_factor: float = 30.0
+    terminate_on_nan: bool = False
+
+    def sizes(self):
+        """Return ``(training_images, epochs)`` for the current mode."""
+        return (pick(full=self.training_images, quick=self.quick_training_images),
+                pick(full=self.epochs, quick=self.quick_epochs))
+
+
+HEALTHY = Recipe(
+    "healthy", "healthy", "the seed CNN with lighter dropout (0.25) on 10,000 images",
+    training_images=10_000, quick_training_images=4_000, epochs=12, quick_epochs=10,
+    model={"dropout": 0.25},
+)
+OVERFITTING = Recipe(
+    "overfitting", "overfitting",
+    "few images (2,000), no dropout, a wide dense layer (512 units), many epochs (30)",
+    training_images=2_000, quick_training_images=1_000, epochs=30, quick_epochs=20,
+    batch_size=32, model={"dropout": 0.0, "dense_units": 512},
+)
+UNDERFITTING = Recipe(
+    "underfitting", "underfitting",
+    "far too small a model: no convolutions and a dense layer of 4 units",
+    training_images=10_000, quick_training_images=4_000, epochs=12, quick_epochs=10,
+    model={"conv_blocks": 0, "dense_units": 4, "dropout": 0.0},
+)
+SPIKY = Recipe(
+    "spiky", "spiky",
+    "the seed CNN with a schedule gone wrong: epochs 4 and 8 run at 30x the learning rate",
+    training_images=10_000, quick_training_images=4_000, epochs=12, quick_epochs=10,
+    learning_rate_spikes=(4, 8),
+)
+DIVERGED = Recipe(
+    "diverged", "diverged",
+    "huge initial weights (normal, standard deviation 10) and plain SGD at learning rate 100",
+    training_images=10_000, quick_training_images=4_000, epochs=5, quick_epochs=5,
+    model={"initializer": "huge"}, optimizer="sgd", learning_rate=100.0, terminate_on_nan=True,
+)
+VAL_BELOW_TRAIN = Recipe(
+    "val_below_train", "val_below_train", "the seed CNN with heavy dropout (0.7)",
+    training_images=10_000, quick_training_images=4_000, epochs=12, quick_epochs=10,
+    model={"dropout": 0.7},
+)
+RECIPES = {recipe.name: recipe for recipe in
+           (HEALTHY, OVERFITTING, UNDERFITTING, SPIKY, DIVERGED, VAL_BELOW_TRAIN)}
+
+_OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
+
+
+def _model(recipe):
+    options = dict(recipe.model)
+    if options.get("initializer") == "huge":
+        options["initializer"] = keras.initializers.RandomNormal(stddev=10.0)
+    model = build_cnn(compile=False, **options)
+    model.compile(optimizer=_OPTIMIZERS[recipe.optimizer](learning_rate=recipe.learning_rate),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _callbacks(recipe):
+    callbacks = []
+    if recipe.learning_rate_spikes:
+        def schedule(epoch, learning_rate):
+            spike = epoch + 1 in recipe.learning_rate_spikes
+            return recipe.learning_rate * (recipe.spike_factor if spike else 1.0)
+
+        callbacks.append(keras.callbacks.LearningRateScheduler(schedule))
+    if recipe.terminate_on_nan:
+        callbacks.append(keras.callbacks.TerminateOnNaN())
+    return callbacks
+
+
+def run_recipe(recipe, images, labels, seed=DEFAULT_SEED, callbacks=(), verbose=0,
+               **changes):
+    """Train ``recipe`` (with ``changes`` to its fields, e.g. a cure) and return the History.
+
+    ``images`` and ``labels`` are the full training set as loaded; the recipe takes its seeded,
+    stratified subset and validates on the last 20% of it, as ``validation_split=0.2`` does.
+    """
+    if isinstance(recipe, str):
+        if recipe not in RECIPES:
+            raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {recipe!r}")
+        recipe = RECIPES[recipe]
+    unknown = set(changes) - set(Recipe.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"unknown recipe field(s) {', '.join(sorted(unknown))}; "
+                         f"fields are {', '.join(Recipe.__dataclass_fields__)}")
+    recipe = replace(recipe, **changes)
+    count, epochs = recipe.sizes()
+    subset_images, subset_labels = stratified_subset(images, labels, count, seed=seed)
+    set_seed(seed)
+    history = train(_model(recipe), subset_images, subset_labels, epochs=epochs,
+                    batch_size=recipe.batch_size, validation_split=0.2, seed=seed,
+                    callbacks=[*_callbacks(recipe), *callbacks], verbose=verbose)
+    history.info.update(recipe=recipe.name, how=recipe.how)
+    return history
+
