@@ -306,3 +306,14 @@ def add_label_noise(labels, fraction, seed=0, num_classes=NUM_CLASSES):
     shifts = rng.integers(1, num_classes, size=count)
     noisy[changed] = (labels[changed] + shifts) % num_classes
     return noisy, changed
+
+
+def count_overlap(images, other_images):
+    """Return how many of ``other_images`` also appear, pixel for pixel, in ``images``."""
+    _require_array(images, "images")
+    _require_array(other_images, "other_images")
+    if images.shape[1:] != other_images.shape[1:]:
+        raise ValueError(f"images and other_images must have the same image shape, got "
+                         f"{images.shape[1:]} and {other_images.shape[1:]}")
+    seen = {hashlib.sha1(image.tobytes()).digest() for image in images}
+    return sum(hashlib.sha1(image.tobytes()).digest() in seen for image in other_images)

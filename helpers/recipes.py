@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import keras
 
-from helpers.data import stratified_subset
+from helpers.data import add_label_noise, stratified_subset
 from helpers.mode import pick
 from helpers.models import build_cnn
 from helpers.training import DEFAULT_SEED, set_seed, train
@@ -21,7 +21,8 @@ class Recipe:
     """How to induce one pattern: sizes for full and quick mode, model options, training options.
 
     ``learning_rate_spikes`` lists 1-based epochs trained at ``spike_factor`` times the learning
-    rate (a schedule gone wrong); ``terminate_on_nan`` stops a run whose loss becomes NaN.
+    rate (a schedule gone wrong); ``clipnorm`` clips each gradient's norm; ``label_noise`` is the
+    fraction of labels replaced by a wrong class; ``terminate_on_nan`` stops a run at a NaN loss.
     """
 
     name: str
@@ -37,6 +38,8 @@ class Recipe:
     learning_rate: float = 0.001
     learning_rate_spikes: tuple = ()
     spike_factor: float = 30.0
+    clipnorm: float | None = None
+    label_noise: float = 0.0
     terminate_on_nan: bool = False
 
     def sizes(self):
@@ -70,9 +73,9 @@ SPIKY = Recipe(
 )
 DIVERGED = Recipe(
     "diverged", "diverged",
-    "huge initial weights (normal, standard deviation 10) and plain SGD at learning rate 100",
+    "a bad initialization: weights drawn with standard deviation 100, plain SGD at rate 0.05",
     training_images=10_000, quick_training_images=4_000, epochs=5, quick_epochs=5,
-    model={"initializer": "huge"}, optimizer="sgd", learning_rate=100.0, terminate_on_nan=True,
+    model={"initializer": "huge"}, optimizer="sgd", learning_rate=0.05, terminate_on_nan=True,
 )
 VAL_BELOW_TRAIN = Recipe(
     "val_below_train", "val_below_train", "the seed CNN with heavy dropout (0.7)",
@@ -88,10 +91,11 @@ _OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
 def _model(recipe):
     options = dict(recipe.model)
     if options.get("initializer") == "huge":
-        options["initializer"] = keras.initializers.RandomNormal(stddev=10.0)
+        options["initializer"] = keras.initializers.RandomNormal(stddev=100.0)
     model = build_cnn(compile=False, **options)
-    model.compile(optimizer=_OPTIMIZERS[recipe.optimizer](learning_rate=recipe.learning_rate),
-                  loss="categorical_crossentropy", metrics=["accuracy"])
+    optimizer = _OPTIMIZERS[recipe.optimizer](learning_rate=recipe.learning_rate,
+                                              clipnorm=recipe.clipnorm)
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -109,7 +113,7 @@ def _callbacks(recipe):
 
 
 def run_recipe(recipe, images, labels, seed=DEFAULT_SEED, callbacks=(), verbose=0,
-               **changes):
+               record_batches=False, **changes):
     """Train ``recipe`` (with ``changes`` to its fields, e.g. a cure) and return the History.
 
     ``images`` and ``labels`` are the full training set as loaded; the recipe takes its seeded,
@@ -126,10 +130,13 @@ def run_recipe(recipe, images, labels, seed=DEFAULT_SEED, callbacks=(), verbose=
     recipe = replace(recipe, **changes)
     count, epochs = recipe.sizes()
     subset_images, subset_labels = stratified_subset(images, labels, count, seed=seed)
+    if recipe.label_noise:
+        subset_labels, _ = add_label_noise(subset_labels, recipe.label_noise, seed=seed)
     set_seed(seed)
     history = train(_model(recipe), subset_images, subset_labels, epochs=epochs,
                     batch_size=recipe.batch_size, validation_split=0.2, seed=seed,
-                    callbacks=[*_callbacks(recipe), *callbacks], verbose=verbose)
+                    callbacks=[*_callbacks(recipe), *callbacks], verbose=verbose,
+                    record_batches=record_batches)
     history.info.update(recipe=recipe.name, how=recipe.how)
     return history
 

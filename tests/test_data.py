@@ -213,3 +213,12 @@ def test_label_noise_changes_exactly_the_reported_labels():
     assert len(data.add_label_noise(labels, 0.0)[1]) == 0
     with pytest.raises(ValueError, match="fraction"):
         data.add_label_noise(labels, 1.2)
+
+
+def test_count_overlap_finds_shared_images():
+    images = np.arange(5 * 4, dtype=np.uint8).reshape(5, 2, 2)
+    others = np.concatenate([images[[1, 3]], np.full((2, 2, 2), 255, dtype=np.uint8)])
+    assert data.count_overlap(images, others) == 2
+    assert data.count_overlap(images, images) == 5
+    with pytest.raises(ValueError, match="same image shape"):
+        data.count_overlap(images, np.zeros((1, 3, 3), dtype=np.uint8))

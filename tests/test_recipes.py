@@ -41,3 +41,10 @@ def test_bad_recipe_names_and_fields_are_refused(fashion_mnist):
         run_recipe("exploding", images, labels)
     with pytest.raises(ValueError, match="unknown recipe field.*droput"):
         run_recipe("healthy", images, labels, droput=0.5)
+
+
+def test_label_noise_clipping_and_batch_recording(quick, fashion_mnist):
+    (images, labels), _ = fashion_mnist
+    history = run_recipe("healthy", images, labels, quick_training_images=300, quick_epochs=1,
+                         label_noise=0.5, clipnorm=1.0, record_batches=True)
+    assert len(history.batch_loss) == history.batches_per_epoch == 4  # 240 images, batch 64
