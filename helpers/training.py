@@ -114,11 +114,8 @@ class CleanTrainingLoss(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         _check_images(self.images, "images", self.model)
         _check_labels(self.labels, "labels", len(self.images), self.model)
-        one_hot_classes = None
-        if self.labels.ndim == 1 and not _uses_sparse_labels(self.model):
-            one_hot_classes = int(self.model.output_shape[-1])
         self._dataset = make_dataset(self.images, self.labels, self.batch_size,
-                                     num_classes=one_hot_classes)
+                                     num_classes=_one_hot_classes(self.labels, self.model))
 
     def on_epoch_end(self, epoch, logs=None):
         results = self.model.evaluate(self._dataset, verbose=0, return_dict=True)
@@ -167,6 +164,13 @@ def _uses_sparse_labels(model):
     loss = getattr(model, "loss", None)
     name = loss if isinstance(loss, str) else type(loss).__name__
     return "sparse" in name.lower()
+
+
+def _one_hot_classes(labels, model):
+    """How many classes to one-hot encode integer ``labels`` into for ``model``; None: leave them."""
+    if labels.ndim == 1 and not _uses_sparse_labels(model):
+        return int(model.output_shape[-1])
+    return None
 
 
 def _check_labels(labels, name, count, model):
@@ -259,16 +263,15 @@ def train(
     if batch_size > len(x):
         raise ValueError(f"batch_size={batch_size} is larger than the {len(x)} training samples")
 
-    classes = int(model.output_shape[-1])
-    one_hot_classes = classes if y.ndim == 1 and not _uses_sparse_labels(model) else None
     training_data = make_dataset(x, y, batch_size, shuffle=True, seed=seed,
-                                 num_classes=one_hot_classes)
+                                 num_classes=_one_hot_classes(y, model))
     validation = None
     if validation_data is not None:
         validation = make_dataset(*validation_data, VALIDATION_BATCH_SIZE,
-                                  num_classes=one_hot_classes)
+                                  num_classes=_one_hot_classes(validation_data[1], model))
     run_directory = new_run_directory(run_name) if run_name is not None else None
     # Cross-entropy of a model that learned nothing (uniform over the classes): diagnose() uses it.
+    classes = int(model.output_shape[-1])
     baseline_loss = math.log(classes) if "crossentropy" in str(model.loss).lower() else None
     recorder = HistoryRecorder(
         run_directory,

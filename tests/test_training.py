@@ -170,3 +170,14 @@ def test_train_stores_the_baseline_loss_for_diagnosis():
     images, labels = small_problem(64)
     history = training.train(tiny_model(), images, labels, epochs=1, batch_size=32, verbose=0)
     assert history.info["baseline_loss"] == pytest.approx(math.log(10))
+
+
+def test_integer_training_labels_with_one_hot_validation_labels():
+    images, labels = small_problem()
+    training.set_seed(2)
+    mixed = training.train(tiny_model(), images[:144], labels[:144], epochs=1, batch_size=32,
+                           validation_data=(images[144:], np.eye(10)[labels[144:]]), verbose=0)
+    training.set_seed(2)
+    plain = training.train(tiny_model(), images[:144], labels[:144], epochs=1, batch_size=32,
+                           validation_data=(images[144:], labels[144:]), verbose=0)
+    assert mixed["val_loss"] == pytest.approx(plain["val_loss"], rel=1e-5)
