@@ -24,6 +24,14 @@ def _panels(history):
     return panels
 
 
+def _label_epoch_axis(axis, ylabel):
+    """Label an axis whose x is whole epochs: 'Epochs', integer ticks, a light grid."""
+    axis.set_xlabel("Epochs")
+    axis.set_ylabel(ylabel)
+    axis.xaxis.get_major_locator().set_params(integer=True)
+    axis.grid(alpha=0.3)
+
+
 def _require_loss(history, name="history"):
     if "loss" not in history and "val_loss" not in history:
         raise ValueError(f"{name} has no 'loss' or 'val_loss' to plot; it has {history.keys()}")
@@ -79,10 +87,7 @@ def plot_history(history, title="Training vs Validation", mark_best=True, diagno
                          label=f"Early stopping, patience {early_stopping_patience} "
                                f"(epoch {stop})")
         axis.set_title(f"{title}: {label}")
-        axis.set_xlabel("Epochs")
-        axis.set_ylabel(label)
-        axis.xaxis.get_major_locator().set_params(integer=True)
-        axis.grid(alpha=0.3)
+        _label_epoch_axis(axis, label)
         axis.legend(fontsize="small")
     if log_scale:
         axes[0].set_yscale("log")
@@ -159,10 +164,7 @@ def compare_runs(runs, metric="loss", title=None):
                       label=f"{name}: validation", **VALIDATION_STYLE)
     label = metric.replace("_", " ").capitalize()
     axis.set_title(title or f"Training (solid) vs validation (dashed) {metric.replace('_', ' ')}")
-    axis.set_xlabel("Epochs")
-    axis.set_ylabel(label)
-    axis.xaxis.get_major_locator().set_params(integer=True)
-    axis.grid(alpha=0.3)
+    _label_epoch_axis(axis, label)
     if len(histories) > 3:  # many runs: the legend goes beside the plot, not over the curves
         figure.set_size_inches(11, 4.5)
         axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -215,10 +217,7 @@ def plot_gallery(runs, columns=3):
         finite = [v for v in history["loss"] + history["val_loss"] if math.isfinite(v)]
         if finite and max(finite) > 20 * min(finite):
             axis.set_yscale("log")
-        axis.set_xlabel("Epochs")
-        axis.set_ylabel("Loss")
-        axis.xaxis.get_major_locator().set_params(integer=True)
-        axis.grid(alpha=0.3)
+        _label_epoch_axis(axis, "Loss")
         axis.legend(fontsize="x-small")
     for axis in axes[len(histories):]:
         axis.set_visible(False)
