@@ -317,3 +317,27 @@ def count_overlap(images, other_images):
                          f"{images.shape[1:]} and {other_images.shape[1:]}")
     seen = {hashlib.sha1(image.tobytes()).digest() for image in images}
     return sum(hashlib.sha1(image.tobytes()).digest() in seen for image in other_images)
+
+
+def reduce_classes(images, labels, classes, keep_fraction, seed=0):
+    """Keep a seeded ``keep_fraction`` of the samples of ``classes`` (and all others): imbalance.
+
+    Returns ``(images, labels)`` in their original order; the other classes are untouched.
+    """
+    _require_same_length(images, labels)
+    _require_class_labels(labels, NUM_CLASSES)
+    classes = tuple(classes)
+    if not classes or any(not isinstance(c, (int, np.integer)) or not 0 <= c < NUM_CLASSES
+                          for c in classes):
+        raise ValueError(f"classes must be one or more class numbers from 0 to {NUM_CLASSES - 1}, "
+                         f"got {classes!r}")
+    if not 0.0 < keep_fraction <= 1.0:
+        raise ValueError(f"keep_fraction must be above 0 and at most 1, got {keep_fraction}")
+    rng = np.random.default_rng(seed)
+    keep = np.ones(len(labels), dtype=bool)
+    for label in classes:
+        members = np.flatnonzero(labels == label)
+        dropped = rng.choice(members, len(members) - int(round(keep_fraction * len(members))),
+                             replace=False)
+        keep[dropped] = False
+    return images[keep], labels[keep]

@@ -193,3 +193,42 @@ def early_stopping_epoch(history, patience, key="val_loss", min_delta=0.0):
             if wait >= patience:
                 return epoch
     return None
+
+
+def summarize(history):
+    """Return one run's key numbers as a dict: best validation loss and epoch, final gap, accuracy, time."""
+    history = as_history(history)
+    for key in ("loss", "val_loss"):
+        if key not in history:
+            raise ValueError(f"history has no {key!r} to summarize; it has {history.keys()}")
+    best = best_epoch(history)
+    return {
+        "best_val_loss": history["val_loss"][best - 1],
+        "best_epoch": best,
+        "epochs": history.epochs,
+        "final_gap": history["val_loss"][-1] - history["loss"][-1],
+        "final_val_accuracy": history["val_accuracy"][-1] if "val_accuracy" in history else None,
+        "seconds": sum(history.seconds_per_epoch) if history.seconds_per_epoch else None,
+    }
+
+
+def format_table(rows, columns=None):
+    """Return ``rows`` (a dict {name: dict of numbers}) as an aligned plain-text table."""
+    if not isinstance(rows, dict) or not rows:
+        raise ValueError("rows must be a non-empty dict {row name: {column: value}}")
+    columns = columns or list(next(iter(rows.values())))
+
+    def cell(value):
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return f"{value:.3f}" if abs(value) < 100 else f"{value:.0f}"
+        return str(value)
+
+    table = [["run", *columns]] + [[name, *(cell(row.get(column)) for column in columns)]
+                                   for name, row in rows.items()]
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    lines = ["  ".join(text.ljust(width) if i == 0 else text.rjust(width)
+                       for i, (text, width) in enumerate(zip(line, widths))) for line in table]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)

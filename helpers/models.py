@@ -21,16 +21,49 @@ def _check_number(value, name, low=None, high=None, integer=False):
         raise ValueError(f"{name} must be {kind} {bounds}, got {value!r}")
 
 
+# Named starting points for the initialization experiments (notebook 08), besides Keras' names.
+NAMED_INITIALIZERS = {
+    "tiny": lambda: keras.initializers.RandomNormal(stddev=1e-4),
+    "huge": lambda: keras.initializers.RandomNormal(stddev=100.0),
+}
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class ResidualConv(keras.layers.Layer):
+    """A 3x3 convolution (same padding, ReLU) whose output is added to its input: a skip connection."""
+
+    def __init__(self, kernel_initializer="glorot_uniform", kernel_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    def build(self, input_shape):
+        self.convolution = keras.layers.Conv2D(
+            input_shape[-1], (3, 3), padding="same", activation="relu",
+            kernel_initializer=self.kernel_initializer, kernel_regularizer=self.kernel_regularizer)
+        self.convolution.build(input_shape)
+
+    def call(self, inputs):
+        return inputs + self.convolution(inputs)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}
+
+
 def _initializer(initializer):
     if isinstance(initializer, keras.initializers.Initializer):
         return initializer
+    if initializer in NAMED_INITIALIZERS:
+        return NAMED_INITIALIZERS[initializer]()
     try:
         return keras.initializers.get(initializer)
     except (ValueError, TypeError) as error:
         raise ValueError(
             f"initializer {initializer!r} is not a Keras initializer name; try 'glorot_uniform' "
-            f"(the default), 'he_normal', 'he_uniform', 'lecun_normal', 'zeros' or pass a "
-            f"keras.initializers.Initializer"
+            f"(the default), 'he_normal', 'he_uniform', 'lecun_normal', 'zeros', 'tiny' (normal, "
+            f"std 1e-4), 'huge' (normal, std 100) or pass a keras.initializers.Initializer"
         ) from error
 
 
@@ -46,6 +79,7 @@ def build_cnn(
     initializer="glorot_uniform",
     learning_rate=0.001,
     augment=False,
+    residual=False,
     sparse_labels=False,
     compile=True,
 ):
@@ -53,7 +87,9 @@ def build_cnn(
 
     Block ``i`` has ``round(filters * width * 2**i)`` 3x3 filters, so the defaults give 32 and 64.
     ``conv_blocks=0`` leaves only the dense part. ``augment=True`` adds random horizontal flips
-    and shifts of up to 10% (active in training only: data augmentation). ``sparse_labels=True``
+    and shifts of up to 10% (active in training only: data augmentation). ``residual=True`` adds
+    to each conv block a second 3x3 convolution with a skip connection around it (``ResidualConv``,
+    as in a ResNet). ``initializer`` also takes ``"tiny"`` and ``"huge"``. ``sparse_labels=True``
     compiles for integer labels instead of one-hot rows. ``compile=False`` returns it uncompiled.
     """
     _check_number(conv_blocks, "conv_blocks", 0, MAX_CONV_BLOCKS, integer=True)
@@ -93,6 +129,8 @@ def build_cnn(
         ))
         if batch_norm:
             layers += [keras.layers.BatchNormalization(), keras.layers.Activation("relu")]
+        if residual:
+            layers.append(ResidualConv(**layer_options()))
         layers.append(keras.layers.MaxPooling2D((2, 2)))
     layers.append(keras.layers.Flatten())
     if dense_units:

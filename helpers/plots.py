@@ -223,3 +223,33 @@ def plot_gallery(runs, columns=3):
         axis.set_visible(False)
     figure.tight_layout()
     return figure, axes[:len(histories)], diagnoses
+
+
+def plot_learning_rate_finder(result, title="Learning-rate range test"):
+    """Draw loss against learning rate (log axis) from ``find_learning_rate``; mark the suggestion."""
+    required = ("learning_rates", "losses", "smoothed_losses", "suggested_learning_rate")
+    if not isinstance(result, dict) or any(key not in result for key in required):
+        raise ValueError(f"result must be the dict find_learning_rate() returns, with {required}")
+    rates = result["learning_rates"]
+    finite = [value for value in result["smoothed_losses"] if math.isfinite(value)]
+    if not finite:
+        raise ValueError("result has no finite loss to plot")
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    axis.plot(rates, result["losses"], color="tab:blue", alpha=0.3, linewidth=0.8,
+              label="Loss of each batch")
+    axis.plot(rates, result["smoothed_losses"], color="tab:blue", label="Smoothed")
+    suggested = result["suggested_learning_rate"]
+    axis.axvline(suggested, color="tab:green", linestyle="--",
+                 label=f"Suggested: {suggested:.1e}")
+    if "lowest_loss_learning_rate" in result:
+        axis.axvline(result["lowest_loss_learning_rate"], color="tab:red", linestyle=":",
+                     label=f"Lowest loss: {result['lowest_loss_learning_rate']:.1e}")
+    axis.set_xscale("log")
+    axis.set_ylim(min(finite) * 0.9, min(max(finite), 4 * min(finite)) * 1.1)
+    axis.set_xlabel("Learning rate (log scale)")
+    axis.set_ylabel("Training loss")
+    axis.set_title(title)
+    axis.grid(alpha=0.3, which="both")
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    return figure, axis

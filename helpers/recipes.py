@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import keras
 
-from helpers.data import add_label_noise, stratified_subset
+from helpers.data import add_label_noise, reduce_classes, split_train_validation, stratified_subset
 from helpers.mode import pick
 from helpers.models import build_cnn
 from helpers.training import DEFAULT_SEED, set_seed, train
@@ -23,6 +23,9 @@ class Recipe:
     ``learning_rate_spikes`` lists 1-based epochs trained at ``spike_factor`` times the learning
     rate (a schedule gone wrong); ``clipnorm`` clips each gradient's norm; ``label_noise`` is the
     fraction of labels replaced by a wrong class; ``terminate_on_nan`` stops a run at a NaN loss.
+    ``rare_classes`` keeps only ``rare_fraction`` of those classes' training images (class
+    imbalance; validation stays balanced); ``scale_inputs=False`` feeds raw pixel values 0-255.
+    ``optimizer`` is one of ``OPTIMIZERS``.
     """
 
     name: str
@@ -41,6 +44,9 @@ class Recipe:
     clipnorm: float | None = None
     label_noise: float = 0.0
     terminate_on_nan: bool = False
+    rare_classes: tuple = ()
+    rare_fraction: float = 1.0
+    scale_inputs: bool = True
 
     def sizes(self):
         """Return ``(training_images, epochs)`` for the current mode."""
@@ -85,16 +91,28 @@ VAL_BELOW_TRAIN = Recipe(
 RECIPES = {recipe.name: recipe for recipe in
            (HEALTHY, OVERFITTING, UNDERFITTING, SPIKY, DIVERGED, VAL_BELOW_TRAIN)}
 
-_OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
+OPTIMIZERS = {
+    "sgd": lambda **options: keras.optimizers.SGD(**options),
+    "momentum": lambda **options: keras.optimizers.SGD(momentum=0.9, **options),
+    "rmsprop": lambda **options: keras.optimizers.RMSprop(**options),
+    "adam": lambda **options: keras.optimizers.Adam(**options),
+    "adamw": lambda **options: keras.optimizers.AdamW(**options),
+}
+
+
+def make_optimizer(name, learning_rate, clipnorm=None):
+    """Return a fresh Keras optimizer by name (one of ``OPTIMIZERS``)."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
+            or not learning_rate > 0:
+        raise ValueError(f"learning_rate must be a number above 0, got {learning_rate!r}")
+    return OPTIMIZERS[name](learning_rate=learning_rate, clipnorm=clipnorm)
 
 
 def _model(recipe):
-    options = dict(recipe.model)
-    if options.get("initializer") == "huge":
-        options["initializer"] = keras.initializers.RandomNormal(stddev=100.0)
-    model = build_cnn(compile=False, **options)
-    optimizer = _OPTIMIZERS[recipe.optimizer](learning_rate=recipe.learning_rate,
-                                              clipnorm=recipe.clipnorm)
+    model = build_cnn(compile=False, **recipe.model)
+    optimizer = make_optimizer(recipe.optimizer, recipe.learning_rate, recipe.clipnorm)
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -132,11 +150,32 @@ def run_recipe(recipe, images, labels, seed=DEFAULT_SEED, callbacks=(), verbose=
     subset_images, subset_labels = stratified_subset(images, labels, count, seed=seed)
     if recipe.label_noise:
         subset_labels, _ = add_label_noise(subset_labels, recipe.label_noise, seed=seed)
+    if not recipe.scale_inputs:
+        subset_images = subset_images.astype("float32")  # float pixels 0-255: train() won't scale
+    training, validation = split_train_validation(subset_images, subset_labels, 0.2)
+    if recipe.rare_classes:
+        training = reduce_classes(*training, recipe.rare_classes, recipe.rare_fraction, seed=seed)
     set_seed(seed)
-    history = train(_model(recipe), subset_images, subset_labels, epochs=epochs,
-                    batch_size=recipe.batch_size, validation_split=0.2, seed=seed,
+    history = train(_model(recipe), *training, epochs=epochs, validation_data=validation,
+                    batch_size=recipe.batch_size, seed=seed,
                     callbacks=[*_callbacks(recipe), *callbacks], verbose=verbose,
                     record_batches=record_batches)
     history.info.update(recipe=recipe.name, how=recipe.how)
     return history
 
+
+
+def run_sweep(recipe, images, labels, variants, seed=DEFAULT_SEED, **common_changes):
+    """Run ``recipe`` once per variant and return ``{name: History}`` in the variants' order.
+
+    ``variants`` maps a run's name to its changes, e.g. ``{"1e-4": {"learning_rate": 1e-4}}``;
+    ``common_changes`` apply to every run. Same data, same seed: only the variant differs.
+    """
+    if not isinstance(variants, dict) or not variants:
+        raise ValueError("variants must be a non-empty dict {run name: {field: value}}")
+    runs = {}
+    for name, changes in variants.items():
+        if not isinstance(changes, dict):
+            raise ValueError(f"variants[{name!r}] must be a dict of recipe changes, got {changes!r}")
+        runs[name] = run_recipe(recipe, images, labels, seed=seed, **{**common_changes, **changes})
+    return runs

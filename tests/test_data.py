@@ -222,3 +222,31 @@ def test_count_overlap_finds_shared_images():
     assert data.count_overlap(images, images) == 5
     with pytest.raises(ValueError, match="same image shape"):
         data.count_overlap(images, np.zeros((1, 3, 3), dtype=np.uint8))
+
+
+def test_reduce_classes_keeps_a_fraction_of_the_chosen_classes_only():
+    from helpers.data import reduce_classes
+
+    labels = np.repeat(np.arange(10, dtype=np.uint8), 100)
+    images = np.arange(1000)
+    kept_images, kept_labels = reduce_classes(images, labels, (2, 7), 0.1, seed=3)
+    counts = np.bincount(kept_labels, minlength=10)
+    assert counts[2] == counts[7] == 10
+    assert all(counts[c] == 100 for c in range(10) if c not in (2, 7))
+    assert np.all(np.diff(kept_images) > 0)  # original order kept
+    assert np.array_equal(labels[kept_images], kept_labels)
+    again = reduce_classes(images, labels, (2, 7), 0.1, seed=3)[0]
+    assert np.array_equal(again, kept_images)
+
+
+@pytest.mark.parametrize("classes, fraction, message", [
+    ((), 0.5, "classes must be one or more class numbers"),
+    ((10,), 0.5, "classes must be one or more class numbers"),
+    ((1,), 0.0, "keep_fraction must be above 0"),
+])
+def test_reduce_classes_refuses_bad_arguments(classes, fraction, message):
+    from helpers.data import reduce_classes
+
+    labels = np.repeat(np.arange(10, dtype=np.uint8), 10)
+    with pytest.raises(ValueError, match=message):
+        reduce_classes(np.zeros(100), labels, classes, fraction)

@@ -66,3 +66,25 @@ def test_knobs_change_the_model():
 def test_bad_knobs_name_the_argument(arguments, name):
     with pytest.raises(ValueError, match=name):
         build_cnn(**arguments)
+
+
+def test_residual_blocks_add_one_skip_connected_convolution_per_block():
+    from helpers.models import ResidualConv
+
+    plain, residual = build_cnn(), build_cnn(residual=True)
+    blocks = [layer for layer in residual.layers if isinstance(layer, ResidualConv)]
+    assert len(blocks) == 2
+    # Each skip convolution keeps the channel count: 32*32*9+32 and 64*64*9+64 weights more.
+    assert residual.count_params() - plain.count_params() == (32 * 32 * 9 + 32) + (64 * 64 * 9 + 64)
+    zeros = keras.ops.zeros((1, 13, 13, 32))
+    assert keras.ops.convert_to_numpy(blocks[0](zeros)).shape == (1, 13, 13, 32)
+    assert residual.predict(keras.ops.zeros((2, 28, 28, 1)), verbose=0).shape == (2, 10)
+    config = blocks[0].get_config()
+    assert ResidualConv.from_config(config).get_config()["kernel_initializer"] == \
+        config["kernel_initializer"]
+
+
+def test_named_initializers_tiny_and_huge_set_the_weight_scale():
+    tiny = build_cnn(initializer="tiny").layers[0].get_weights()[0]
+    huge = build_cnn(initializer="huge").layers[0].get_weights()[0]
+    assert np.std(tiny) < 1e-3 and 50 < np.std(huge) < 200

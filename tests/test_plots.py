@@ -129,3 +129,18 @@ def test_plot_gallery_titles_each_panel_with_its_diagnosis():
     matplotlib.pyplot.close(figure)
     with pytest.raises(ValueError, match="non-empty dict"):
         plot_gallery({})
+
+
+def test_learning_rate_finder_plot_uses_a_log_axis_and_marks_the_suggestion():
+    from helpers.plots import plot_learning_rate_finder
+
+    rates = list(np.geomspace(1e-6, 1.0, 50))
+    losses = [2.3 - 1.5 * math.exp(-((math.log10(r) + 2) ** 2)) for r in rates]
+    result = {"learning_rates": rates, "losses": losses, "smoothed_losses": losses,
+              "suggested_learning_rate": 1e-3, "lowest_loss_learning_rate": 1e-2}
+    figure, axis = plot_learning_rate_finder(result)
+    assert axis.get_xscale() == "log"
+    assert any("Suggested: 1.0e-03" in text.get_text() for text in axis.get_legend().get_texts())
+    with pytest.raises(ValueError, match="result must be the dict find_learning_rate"):
+        plot_learning_rate_finder({"losses": losses})
+    matplotlib.pyplot.close(figure)
