@@ -1,8 +1,9 @@
 """A learning-rate range test for Keras: the counterpart of fastai's ``lr_find``.
 
 Introduced in ``08_factors.ipynb``. Train for a few hundred batches while the learning rate grows
-exponentially from tiny to huge, record the loss after every batch, stop once the loss explodes,
-then put the weights and the optimizer back as they were. The loss falls fastest a little below
+exponentially from tiny to huge, record the loss after every batch, stop once the loss explodes
+(4x its lowest value, or back above where it started), then put the weights and the optimizer
+back as they were. The loss falls fastest a little below
 the rate where it bottoms out; ``find_learning_rate`` suggests a tenth of that rate (Leslie
 Smith's rule of thumb), a safe and fast choice.
 """
@@ -22,7 +23,8 @@ from helpers.training import (
     set_seed,
 )
 
-EXPLOSION_FACTOR = 4.0  # stop when the smoothed loss exceeds 4x its lowest value so far
+EXPLOSION_FACTOR = 4.0  # stop when the smoothed loss exceeds 4x its lowest value so far,
+RECOVERED_FALL = 0.10  # or climbs back above its first value after falling >= 10% below it
 SMOOTHING = 0.9  # exponential smoothing of the per-batch losses (fastai uses 0.98 over more steps)
 SUGGESTION_DIVISOR = 10.0  # suggest the rate at the lowest smoothed loss, divided by 10
 
@@ -46,7 +48,9 @@ class _RangeTest(keras.callbacks.Callback):
         self._running_mean = mean
         self.losses.append(loss)
         smoothed = smooth(self.losses, SMOOTHING)
-        if not math.isfinite(loss) or smoothed[-1] > EXPLOSION_FACTOR * min(smoothed):
+        lowest, first, now = min(smoothed), smoothed[0], smoothed[-1]
+        fell_then_climbed = lowest < (1 - RECOVERED_FALL) * first and now > first
+        if not math.isfinite(loss) or now > EXPLOSION_FACTOR * lowest or fell_then_climbed:
             self.model.stop_training = True
 
 

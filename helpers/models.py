@@ -30,7 +30,10 @@ NAMED_INITIALIZERS = {
 
 @keras.saving.register_keras_serializable(package="helpers")
 class ResidualConv(keras.layers.Layer):
-    """A 3x3 convolution (same padding, ReLU) whose output is added to its input: a skip connection."""
+    """A 3x3 convolution (same padding, ReLU) whose output is added to its input: a skip connection.
+
+    Used by ``build_cnn(convolutions_per_block=2, skip_connections=True)``.
+    """
 
     def __init__(self, kernel_initializer="glorot_uniform", kernel_regularizer=None, **kwargs):
         super().__init__(**kwargs)
@@ -79,7 +82,8 @@ def build_cnn(
     initializer="glorot_uniform",
     learning_rate=0.001,
     augment=False,
-    residual=False,
+    convolutions_per_block=1,
+    skip_connections=False,
     sparse_labels=False,
     compile=True,
 ):
@@ -87,13 +91,19 @@ def build_cnn(
 
     Block ``i`` has ``round(filters * width * 2**i)`` 3x3 filters, so the defaults give 32 and 64.
     ``conv_blocks=0`` leaves only the dense part. ``augment=True`` adds random horizontal flips
-    and shifts of up to 10% (active in training only: data augmentation). ``residual=True`` adds
-    to each conv block a second 3x3 convolution with a skip connection around it (``ResidualConv``,
-    as in a ResNet). ``initializer`` also takes ``"tiny"`` and ``"huge"``. ``sparse_labels=True``
-    compiles for integer labels instead of one-hot rows. ``compile=False`` returns it uncompiled.
+    and shifts of up to 10% (active in training only: data augmentation). ``convolutions_per_block=2``
+    adds a second 3x3 convolution (same padding) to each block: a deeper network;
+    ``skip_connections=True`` adds each block's input to that second convolution's output
+    (``ResidualConv``, as in a ResNet). ``initializer`` also takes ``"tiny"`` and ``"huge"``.
+    ``sparse_labels=True`` compiles for integer labels instead of one-hot rows.
+    ``compile=False`` returns it uncompiled.
     """
     _check_number(conv_blocks, "conv_blocks", 0, MAX_CONV_BLOCKS, integer=True)
     _check_number(filters, "filters", 1, integer=True)
+    _check_number(convolutions_per_block, "convolutions_per_block", 1, 2, integer=True)
+    if skip_connections and convolutions_per_block != 2:
+        raise ValueError("skip_connections=True needs convolutions_per_block=2 (the skip goes "
+                         f"around the second convolution), got {convolutions_per_block}")
     _check_number(width, "width", 0)
     if width == 0:
         raise ValueError("width must be a number above 0, got 0")
@@ -129,8 +139,11 @@ def build_cnn(
         ))
         if batch_norm:
             layers += [keras.layers.BatchNormalization(), keras.layers.Activation("relu")]
-        if residual:
+        if skip_connections:
             layers.append(ResidualConv(**layer_options()))
+        elif convolutions_per_block == 2:
+            layers.append(keras.layers.Conv2D(block_filters, (3, 3), padding="same",
+                                              activation="relu", **layer_options()))
         layers.append(keras.layers.MaxPooling2D((2, 2)))
     layers.append(keras.layers.Flatten())
     if dense_units:

@@ -253,3 +253,45 @@ def plot_learning_rate_finder(result, title="Learning-rate range test"):
     axis.legend(fontsize="small")
     figure.tight_layout()
     return figure, axis
+
+
+def plot_summary(runs, reference=None, title="Best validation loss per run"):
+    """Bar chart of each run's best validation loss beside all validation curves; return (fig, axes).
+
+    ``runs`` is {name: history}; ``reference`` names the run drawn thick and marked on the bars
+    (default: the first).
+    """
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("runs must be a non-empty dict of {name: history}")
+    histories = {name: as_history(history) for name, history in runs.items()}
+    for name, history in histories.items():
+        if "val_loss" not in history:
+            raise ValueError(f"run {name!r} has no 'val_loss' to summarize")
+    reference = next(iter(histories)) if reference is None else reference
+    if reference not in histories:
+        raise ValueError(f"reference must be one of the runs' names, got {reference!r}")
+    best = {name: min((value for value in history["val_loss"] if math.isfinite(value)),
+                      default=math.nan) for name, history in histories.items()}
+    figure, (bars, curves) = plt.subplots(1, 2, figsize=(13, 0.35 * len(histories) + 2.5))
+    names = list(histories)[::-1]  # first run on top
+    colours = ["tab:orange" if name == reference else "tab:blue" for name in names]
+    bars.barh(names, [best[name] for name in names], color=colours)
+    bars.axvline(best[reference], color="tab:orange", linestyle="--", linewidth=1)
+    for index, name in enumerate(names):
+        bars.text(best[name], index, f" {best[name]:.3f}", va="center", fontsize="small")
+    bars.set_xlabel("Best validation loss (lower is better)")
+    bars.set_title(title)
+    bars.grid(alpha=0.3, axis="x")
+    for name, history in histories.items():
+        highlight = name == reference
+        curves.plot(history.epoch_numbers, history["val_loss"], color="tab:orange" if highlight
+                    else None, linewidth=2.5 if highlight else 1, alpha=1 if highlight else 0.7,
+                    label=name)
+    finite = [value for value in best.values() if math.isfinite(value)]
+    if finite:
+        curves.set_ylim(min(finite) * 0.9, max(2 * best[reference], min(finite) * 2))
+    curves.set_title("Validation loss per epoch")
+    _label_epoch_axis(curves, "Validation loss")
+    curves.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    figure.tight_layout()
+    return figure, (bars, curves)

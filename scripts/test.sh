@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/ruff check helpers tests benchmarks
+.venv/bin/ruff check helpers tests benchmarks notebooks homework scripts
 export LCL_QUICK=1 LCL_RUNS_DIR="$PWD/build/runs" MPLBACKEND=Agg
 exec .venv/bin/python -m pytest tests notebooks --nbval-lax --nbval-current-env "$@"

@@ -68,14 +68,22 @@ def test_bad_knobs_name_the_argument(arguments, name):
         build_cnn(**arguments)
 
 
-def test_residual_blocks_add_one_skip_connected_convolution_per_block():
+def test_two_convolutions_per_block_with_and_without_skip_connections():
     from helpers.models import ResidualConv
 
-    plain, residual = build_cnn(), build_cnn(residual=True)
+    plain = build_cnn()
+    deeper = build_cnn(convolutions_per_block=2)
+    residual = build_cnn(convolutions_per_block=2, skip_connections=True)
     blocks = [layer for layer in residual.layers if isinstance(layer, ResidualConv)]
-    assert len(blocks) == 2
-    # Each skip convolution keeps the channel count: 32*32*9+32 and 64*64*9+64 weights more.
-    assert residual.count_params() - plain.count_params() == (32 * 32 * 9 + 32) + (64 * 64 * 9 + 64)
+    assert len(blocks) == 2 and not any(isinstance(layer, ResidualConv) for layer in deeper.layers)
+    # Each second convolution keeps the channel count: 32*32*9+32 and 64*64*9+64 weights more.
+    extra = (32 * 32 * 9 + 32) + (64 * 64 * 9 + 64)
+    assert deeper.count_params() - plain.count_params() == extra
+    assert residual.count_params() == deeper.count_params()
+    with pytest.raises(ValueError, match="skip_connections=True needs convolutions_per_block=2"):
+        build_cnn(skip_connections=True)
+    with pytest.raises(ValueError, match="convolutions_per_block must be an integer from 1 to 2"):
+        build_cnn(convolutions_per_block=3)
     zeros = keras.ops.zeros((1, 13, 13, 32))
     assert keras.ops.convert_to_numpy(blocks[0](zeros)).shape == (1, 13, 13, 32)
     assert residual.predict(keras.ops.zeros((2, 28, 28, 1)), verbose=0).shape == (2, 10)

@@ -144,3 +144,21 @@ def test_learning_rate_finder_plot_uses_a_log_axis_and_marks_the_suggestion():
     with pytest.raises(ValueError, match="result must be the dict find_learning_rate"):
         plot_learning_rate_finder({"losses": losses})
     matplotlib.pyplot.close(figure)
+
+
+def test_plot_summary_draws_one_bar_per_run_and_highlights_the_reference():
+    from helpers.plots import plot_summary
+
+    runs = {"baseline": {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]},
+            "worse": {"loss": [1.0, 0.9], "val_loss": [1.2, 0.95]},
+            "diverged": {"loss": [1.0, math.nan], "val_loss": [1.3, math.nan]}}
+    figure, (bars, curves) = plot_summary(runs)
+    widths = [patch.get_width() for patch in bars.patches]
+    assert widths == pytest.approx([1.3, 0.95, 0.6])  # first run on top, so last bar
+    assert [label.get_text() for label in bars.get_yticklabels()] == ["diverged", "worse", "baseline"]
+    assert len(curves.get_lines()) == 3 and curves.get_lines()[0].get_linewidth() == 2.5
+    with pytest.raises(ValueError, match="reference must be one of"):
+        plot_summary(runs, reference="nope")
+    with pytest.raises(ValueError, match="run 'x' has no 'val_loss'"):
+        plot_summary({"x": {"loss": [1.0]}})
+    matplotlib.pyplot.close(figure)
