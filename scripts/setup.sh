@@ -35,7 +35,7 @@ stamp=.venv/.loss-curves-lab-installed
 wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e ".[tensorflow,lab,dev]"
+    .venv/bin/python -m pip install -q -e ".[tensorflow,lab,dev,homework]"
     echo "$wanted" > "$stamp"
 fi
 echo "setup: ready (.venv, $(.venv/bin/python --version))"

@@ -10,6 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+HOMEWORK = sorted((ROOT / "homework").glob("hw*.ipynb"))
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 README = (ROOT / "README.md").read_text()
 
@@ -22,7 +23,7 @@ def test_there_are_notebooks():
     assert [path.name for path in NOTEBOOKS][:1] == ["00_start_here.ipynb"]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", NOTEBOOKS + HOMEWORK, ids=lambda path: path.name)
 def test_notebook_is_committed_without_outputs(path):
     notebook = json.loads(path.read_text())
     dirty = [index for index, cell in enumerate(notebook["cells"])
@@ -60,7 +61,7 @@ def test_environment_file_matches_pyproject(environment_file):
     listed = {requirement_name(item): item.replace(" ", "") for item in conda + pip}
     extras = PYPROJECT["project"]["optional-dependencies"]
     for requirement in (PYPROJECT["project"]["dependencies"] + extras["tensorflow"]
-                        + extras["lab"]):
+                        + extras["lab"] + extras["homework"]):
         name = requirement_name(requirement)
         assert name in listed, f"{environment_file} lacks {requirement}"
         assert listed[name].replace("==", "=").endswith(

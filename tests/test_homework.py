@@ -1,0 +1,101 @@
+"""The homework: otter assign builds every master; solutions score full marks, the student
+versions (blanks) and deliberately wrong answers score less; the grading script writes a CSV."""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OTTER = str(Path(sys.executable).with_name("otter"))
+HOMEWORK = ("hw1_losses_by_hand", "hw2_break_and_fix", "hw3_read_the_curves")
+# One deliberately wrong answer per homework: (text in the solution, replacement).
+WRONG_ANSWERS = {
+    "hw1_losses_by_hand": ("return float(np.mean((y_true - y_pred) ** 2))",
+                           "return float(np.sum((y_true - y_pred) ** 2))"),
+    "hw2_break_and_fix": ("fixed_model = build_cnn(dropout=0.5, dense_units=512, augment=True)",
+                          "fixed_model = build_cnn(dropout=0.0, dense_units=512)"),
+    "hw3_read_the_curves": ('patterns["A"] = "overfitting"', 'patterns["A"] = "underfitting"'),
+}
+
+pytest.importorskip("otter", reason="otter-grader is in the 'homework' extra")
+
+
+@pytest.fixture(scope="module")
+def assigned(tmp_path_factory):
+    """Run otter assign on every master notebook, as scripts/homework.sh does."""
+    output = tmp_path_factory.mktemp("homework")
+    for name in HOMEWORK:
+        subprocess.run([OTTER, "assign", f"{name}.ipynb", str(output / name)],
+                       cwd=ROOT / "homework", check=True, capture_output=True)
+    return output
+
+
+def grade(notebook, autograder_folder, tmp_path):
+    """Grade one notebook with otter run; return (score, max_score)."""
+    (autograder,) = autograder_folder.glob("*-autograder_*.zip")
+    results = tmp_path / f"results-{notebook.stem}-{len(list(tmp_path.iterdir()))}"
+    results.mkdir()
+    subprocess.run([OTTER, "run", "--no-logo", "-a", str(autograder), "-o", str(results),
+                    str(notebook)], check=True, capture_output=True)
+    tests = json.loads((results / "results.json").read_text())["tests"]
+    scored = [test for test in tests if "max_score" in test]
+    return sum(t["score"] for t in scored), sum(t["max_score"] for t in scored)
+
+
+@pytest.mark.parametrize("name", HOMEWORK)
+def test_assign_builds_student_and_autograder_versions_without_hidden_tests(assigned, name):
+    student, autograder = assigned / name / "student", assigned / name / "autograder"
+    assert (student / f"{name}.ipynb").exists() and list(autograder.glob("*.zip"))
+    public = "".join(path.read_text() for path in (student / "tests").glob("*.py"))
+    hidden = "".join(path.read_text() for path in (autograder / "tests").glob("*.py"))
+    assert "'hidden': True" in hidden and "'hidden': True" not in public
+    notebook = nbformat.read(student / f"{name}.ipynb", as_version=4)
+    sources = "\n".join(cell.source for cell in notebook.cells)
+    assert "grader = otter.Notebook(" in sources and "# BEGIN SOLUTION" not in sources
+
+
+@pytest.mark.parametrize("name", HOMEWORK)
+def test_solutions_score_full_marks_and_blanks_and_wrong_answers_score_less(assigned, name,
+                                                                             tmp_path):
+    solution = assigned / name / "autograder" / f"{name}.ipynb"
+    score, maximum = grade(solution, assigned / name / "autograder", tmp_path)
+    assert maximum > 0 and score == maximum
+
+    student = assigned / name / "student" / f"{name}.ipynb"
+    assert grade(student, assigned / name / "autograder", tmp_path)[0] < maximum
+
+    right, wrong = WRONG_ANSWERS[name]
+    notebook = nbformat.read(solution, as_version=4)
+    hits = [cell for cell in notebook.cells if right in cell.source]
+    assert len(hits) == 1, f"the wrong-answer edit must match one cell in {name}"
+    hits[0].source = hits[0].source.replace(right, wrong)
+    wrong_path = tmp_path / f"{name}.ipynb"
+    nbformat.write(notebook, wrong_path)
+    wrong_score = grade(wrong_path, assigned / name / "autograder", tmp_path)[0]
+    assert 0 < wrong_score < maximum
+
+
+def test_grading_script_writes_one_csv_row_per_submission(assigned, tmp_path, monkeypatch):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import grade_homework
+
+    name = "hw3_read_the_curves"
+    monkeypatch.setattr(grade_homework, "ROOT", tmp_path)
+    shutil.copytree(assigned / name, tmp_path / "build" / "homework" / name)
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    shutil.copy(assigned / name / "autograder" / f"{name}.ipynb", submissions / "alice.ipynb")
+    shutil.copy(assigned / name / "student" / f"{name}.ipynb", submissions / "bob.ipynb")
+    grade_homework.main(name, submissions, tmp_path / "grades.csv")
+    with (tmp_path / "grades.csv").open() as file:
+        rows = {row["submission"]: row for row in csv.DictReader(file)}
+    assert set(rows) == {"alice.ipynb", "bob.ipynb"}
+    assert float(rows["alice.ipynb"]["total"]) == float(rows["alice.ipynb"]["max"]) == 12
+    assert float(rows["bob.ipynb"]["total"]) < 2  # blanks: only the "one answer per run" checks pass
+    assert "q1_patterns" in rows["alice.ipynb"] and "q2_cures" in rows["alice.ipynb"]
