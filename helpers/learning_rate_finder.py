@@ -19,6 +19,7 @@ from helpers.training import (
     _check_images,
     _check_labels,
     _one_hot_classes,
+    batch_loss,
     make_dataset,
     set_seed,
 )
@@ -42,9 +43,8 @@ class _RangeTest(keras.callbacks.Callback):
         self.model.optimizer.learning_rate = self.rates[batch]
 
     def on_train_batch_end(self, batch, logs=None):
-        # Keras logs the running mean over the epoch; recover this batch's own loss from it.
         mean = float(logs["loss"])
-        loss = (batch + 1) * mean - batch * self._running_mean
+        loss = batch_loss(mean, batch, self._running_mean)
         self._running_mean = mean
         self.losses.append(loss)
         smoothed = smooth(self.losses, SMOOTHING)

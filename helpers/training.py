@@ -44,6 +44,12 @@ def _current_learning_rate(model):
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
+def batch_loss(running_mean, batch, previous_running_mean):
+    """Return batch ``batch``'s (0-based) own loss from Keras' running means of the epoch after it
+    and before it (Keras logs the mean over the epoch's batches so far, not each batch's loss)."""
+    return (batch + 1) * running_mean - batch * previous_running_mean
+
+
 class HistoryRecorder(keras.callbacks.Callback):
     """Record a ``History`` while ``fit`` runs and save it to ``run_directory`` after each epoch.
 
@@ -72,9 +78,8 @@ class HistoryRecorder(keras.callbacks.Callback):
         if not self.record_batches or not logs or "loss" not in logs:
             return
         mean = float(logs["loss"])
-        count = batch + 1
-        self._batch_losses.append(count * mean - self._batches_seen * self._running_mean)
-        self._running_mean, self._batches_seen = mean, count
+        self._batch_losses.append(batch_loss(mean, batch, self._running_mean))
+        self._running_mean, self._batches_seen = mean, batch + 1
 
     def on_epoch_end(self, epoch, logs=None):
         self._seconds.append(time.perf_counter() - self._epoch_started)

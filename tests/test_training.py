@@ -181,3 +181,14 @@ def test_integer_training_labels_with_one_hot_validation_labels():
     plain = training.train(tiny_model(), images[:144], labels[:144], epochs=1, batch_size=32,
                            validation_data=(images[144:], labels[144:]), verbose=0)
     assert mixed["val_loss"] == pytest.approx(plain["val_loss"], rel=1e-5)
+
+
+def test_batch_loss_recovers_each_batch_from_the_running_means():
+    from helpers.training import batch_loss
+
+    losses, means = [2.0, 1.0, 3.0], []
+    for index, _ in enumerate(losses):
+        means.append(sum(losses[:index + 1]) / (index + 1))
+    recovered = [batch_loss(mean, index, means[index - 1] if index else 0.0)
+                 for index, mean in enumerate(means)]
+    assert recovered == pytest.approx(losses)
