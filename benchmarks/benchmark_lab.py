@@ -10,6 +10,8 @@ import argparse
 import statistics
 import time
 
+from benchmark_training import seed_cnn  # the same plain-Keras baseline (this folder)
+
 
 def plain_keras_run(images, labels, settings):
     """The same run without helpers: float arrays, the seed CNN, model.fit."""
@@ -22,18 +24,7 @@ def plain_keras_run(images, labels, settings):
     keras.utils.set_random_seed(42)
     x = subset_images.reshape(-1, 28, 28, 1) / 255.0
     y = keras.utils.to_categorical(subset_labels, 10)
-    model = keras.Sequential([
-        keras.layers.Input(shape=(28, 28, 1)),
-        keras.layers.Conv2D(32, (3, 3), activation="relu"),
-        keras.layers.MaxPooling2D((2, 2)),
-        keras.layers.Conv2D(64, (3, 3), activation="relu"),
-        keras.layers.MaxPooling2D((2, 2)),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dropout(0.5),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    model = seed_cnn()
     model.fit(x, y, epochs=settings["epochs"], batch_size=settings["batch_size"],
               validation_split=0.2, verbose=0)
 

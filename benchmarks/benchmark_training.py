@@ -35,18 +35,10 @@ def epoch_timer():
     return EpochTimer()
 
 
-def run_seed(epochs):
-    """The article's code: float64 numpy arrays straight into model.fit."""
-    import keras
+def seed_cnn():
+    """The article's CNN in plain Keras, compiled as the article does."""
     from keras import layers, models
-    from keras.utils import to_categorical
 
-    from helpers.data import load_fashion_mnist
-
-    keras.utils.set_random_seed(42)
-    (x_train, y_train), _ = load_fashion_mnist(verbose=False)
-    x_train = x_train.reshape(-1, 28, 28, 1) / 255.0
-    y_train = to_categorical(y_train, 10)
     model = models.Sequential([
         layers.Input(shape=(28, 28, 1)),
         layers.Conv2D(32, (3, 3), activation="relu"),
@@ -59,6 +51,21 @@ def run_seed(epochs):
         layers.Dense(10, activation="softmax"),
     ])
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def run_seed(epochs):
+    """The article's code: float64 numpy arrays straight into model.fit."""
+    import keras
+    from keras.utils import to_categorical
+
+    from helpers.data import load_fashion_mnist
+
+    keras.utils.set_random_seed(42)
+    (x_train, y_train), _ = load_fashion_mnist(verbose=False)
+    x_train = x_train.reshape(-1, 28, 28, 1) / 255.0
+    y_train = to_categorical(y_train, 10)
+    model = seed_cnn()
     timer = epoch_timer()
     history = model.fit(x_train, y_train, epochs=epochs, batch_size=64, validation_split=0.2,
                         callbacks=[timer], verbose=0)
