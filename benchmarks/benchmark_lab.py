@@ -31,7 +31,7 @@ def plain_keras_run(images, labels, settings):
 
 def lab_run(images, labels):
     """One press of the lab's Train button with the default settings (synchronously)."""
-    from helpers.widgets import TrainingLab
+    from helpers.training_lab import TrainingLab
 
     lab = TrainingLab(images, labels, background=False)
     lab.train()
@@ -44,7 +44,7 @@ def main():
     arguments = parser.parse_args()
 
     from helpers.data import load_fashion_mnist
-    from helpers.widgets import LAB_DEFAULTS
+    from helpers.training_lab import LAB_DEFAULTS
 
     (images, labels), _ = load_fashion_mnist(verbose=False)
     timings = {"plain keras": [], "lab": []}

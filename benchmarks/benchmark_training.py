@@ -75,12 +75,12 @@ def run_seed(epochs):
 def run_helpers(epochs):
     """The helpers path: uint8 images kept in a tf.data pipeline, via helpers.training.train."""
     from helpers.data import load_fashion_mnist
-    from helpers.models import build_cnn
+    from helpers.models import build_cnn, compile_cnn
     from helpers.training import set_seed, train
 
     set_seed(42)
     (x_train, y_train), _ = load_fashion_mnist(verbose=False)
-    history = train(build_cnn(), x_train, y_train, epochs=epochs, batch_size=64,
+    history = train(compile_cnn(build_cnn()), x_train, y_train, epochs=epochs, batch_size=64,
                     validation_split=0.2, verbose=0)
     return history.seconds_per_epoch, history["val_accuracy"][-1]
 

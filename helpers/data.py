@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers import checks
+
 CLASS_NAMES = (
     "T-shirt/top",
     "Trouser",
@@ -203,36 +205,9 @@ def load_fashion_mnist(verbose=True):
     return (x_train, y_train), (x_test, y_test)
 
 
-def _require_array(value, name):
-    if not isinstance(value, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array, got {type(value).__name__}")
-
-
-def _require_same_length(images, labels):
-    if len(images) != len(labels):
-        raise ValueError(
-            f"images and labels must have the same length, got {len(images)} images "
-            f"and {len(labels)} labels"
-        )
-
-
-def _require_class_labels(labels, num_classes, name="labels"):
-    _require_array(labels, name)
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(
-            f"{name} must be a 1-D array of integer class indices, got shape {labels.shape} "
-            f"and dtype {labels.dtype}"
-        )
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(
-            f"{name} must lie in 0..{num_classes - 1}, got values from {labels.min()} "
-            f"to {labels.max()}"
-        )
-
-
 def preprocess_images(images):
     """Scale uint8 pixels to float32 in [0, 1] and add the channel axis: (n, 28, 28, 1)."""
-    _require_array(images, "images")
+    checks.array(images, "images")
     if images.dtype != np.uint8:
         raise ValueError(
             f"images must be uint8 pixels 0-255 as loaded, got dtype {images.dtype} "
@@ -245,7 +220,7 @@ def preprocess_images(images):
 
 def one_hot(labels, num_classes=NUM_CLASSES):
     """Return float32 one-hot rows for integer labels, like ``keras.utils.to_categorical``."""
-    _require_class_labels(labels, num_classes)
+    checks.class_labels(labels, "labels", num_classes)
     return np.eye(num_classes, dtype=np.float32)[labels]
 
 
@@ -256,9 +231,8 @@ def split_train_validation(images, labels, validation_split=0.2):
     split gives exactly the samples that ``model.fit(..., validation_split=0.2)`` validates on.
     Returns ``(train_images, train_labels), (validation_images, validation_labels)`` (views).
     """
-    _require_same_length(images, labels)
-    if not 0.0 < validation_split < 1.0:
-        raise ValueError(f"validation_split must be between 0 and 1, got {validation_split}")
+    checks.same_length(images, labels)
+    checks.number(validation_split, "validation_split", 0, 1, low_open=True, high_open=True)
     split_at = int(np.floor(len(images) * (1.0 - validation_split)))
     if split_at in (0, len(images)):
         raise ValueError(
@@ -270,10 +244,9 @@ def split_train_validation(images, labels, validation_split=0.2):
 
 def stratified_subset(images, labels, size, seed=0):
     """Return a seeded subset of ``size`` samples with the class mix of ``labels``, in original order."""
-    _require_same_length(images, labels)
-    _require_class_labels(labels, int(labels.max()) + 1 if len(labels) else 1)
-    if not isinstance(size, (int, np.integer)) or not 1 <= size <= len(labels):
-        raise ValueError(f"size must be an integer from 1 to {len(labels)}, got {size!r}")
+    checks.same_length(images, labels)
+    checks.class_labels(labels, "labels", int(labels.max()) + 1 if len(labels) else 1)
+    checks.integer(size, "size", 1, len(labels))
     rng = np.random.default_rng(seed)
     classes, counts = np.unique(labels, return_counts=True)
     quotas = counts * size / len(labels)
@@ -295,9 +268,8 @@ def add_label_noise(labels, fraction, seed=0, num_classes=NUM_CLASSES):
     Returns ``(noisy_labels, changed_indices)``; every index in ``changed_indices`` now holds a
     wrong label, so ``len(changed_indices)`` is exactly how many labels changed.
     """
-    _require_class_labels(labels, num_classes)
-    if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
+    checks.class_labels(labels, "labels", num_classes)
+    checks.number(fraction, "fraction", 0, 1)
     rng = np.random.default_rng(seed)
     count = int(round(fraction * len(labels)))
     changed = np.sort(rng.choice(len(labels), count, replace=False))
@@ -310,8 +282,8 @@ def add_label_noise(labels, fraction, seed=0, num_classes=NUM_CLASSES):
 
 def count_overlap(images, other_images):
     """Return how many of ``other_images`` also appear, pixel for pixel, in ``images``."""
-    _require_array(images, "images")
-    _require_array(other_images, "other_images")
+    checks.array(images, "images")
+    checks.array(other_images, "other_images")
     if images.shape[1:] != other_images.shape[1:]:
         raise ValueError(f"images and other_images must have the same image shape, got "
                          f"{images.shape[1:]} and {other_images.shape[1:]}")
@@ -324,15 +296,14 @@ def reduce_classes(images, labels, classes, keep_fraction, seed=0):
 
     Returns ``(images, labels)`` in their original order; the other classes are untouched.
     """
-    _require_same_length(images, labels)
-    _require_class_labels(labels, NUM_CLASSES)
+    checks.same_length(images, labels)
+    checks.class_labels(labels, "labels", NUM_CLASSES)
     classes = tuple(classes)
     if not classes or any(not isinstance(c, (int, np.integer)) or not 0 <= c < NUM_CLASSES
                           for c in classes):
         raise ValueError(f"classes must be one or more class numbers from 0 to {NUM_CLASSES - 1}, "
                          f"got {classes!r}")
-    if not 0.0 < keep_fraction <= 1.0:
-        raise ValueError(f"keep_fraction must be above 0 and at most 1, got {keep_fraction}")
+    checks.number(keep_fraction, "keep_fraction", 0, 1, low_open=True)
     rng = np.random.default_rng(seed)
     keep = np.ones(len(labels), dtype=bool)
     for label in classes:

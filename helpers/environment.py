@@ -22,6 +22,16 @@ def _dataset_report():
     return True, str(source)
 
 
+def running_in_notebook():
+    """Return True inside a Jupyter kernel (JupyterLab, Notebook, VS Code, Colab)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 def check_environment():
     """Return a dict describing this environment, with ``ready`` False and ``problems`` if not usable."""
     problems = []

@@ -11,6 +11,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from helpers import checks
+
 # Older Keras and tf.keras used these names; everything here uses the names on the right.
 KEY_ALIASES = {
     "acc": "accuracy",
@@ -105,6 +107,17 @@ class History:
         """Names of the per-epoch metrics, normalized."""
         return list(self.metrics)
 
+    def append_epoch(self, logs, seconds=None, learning_rate=None):
+        """Add one epoch: Keras' ``logs`` dict (learning-rate keys go to ``learning_rate``)."""
+        for key, value in logs.items():
+            name = normalize_key(key)
+            if name != "learning_rate":
+                self.metrics.setdefault(name, []).append(float(value))
+        if seconds is not None:
+            self.seconds_per_epoch.append(float(seconds))
+        if learning_rate is not None:
+            self.learning_rate.append(float(learning_rate))
+
     def to_dict(self):
         """Return the record as plain JSON-ready data."""
         return asdict(self)
@@ -155,13 +168,17 @@ def load_history(path):
     return as_history(data)
 
 
-def best_epoch(history, key="val_loss"):
-    """Return the 1-based epoch with the lowest finite ``key`` (validation loss by default)."""
-    values = as_history(history)[key]
+def lowest_epoch(values, name="values"):
+    """Return the 1-based position of the lowest finite number in ``values``."""
     finite = [(value, epoch) for epoch, value in enumerate(values, 1) if math.isfinite(value)]
     if not finite:
-        raise ValueError(f"history[{key!r}] has no finite value")
+        raise ValueError(f"{name} has no finite value")
     return min(finite)[1]
+
+
+def best_epoch(history, key="val_loss"):
+    """Return the 1-based epoch with the lowest finite ``key`` (validation loss by default)."""
+    return lowest_epoch(as_history(history)[key], f"history[{key!r}]")
 
 
 def smooth(values, weight=0.6):
@@ -182,10 +199,14 @@ def smooth(values, weight=0.6):
 
 def early_stopping_epoch(history, patience, key="val_loss", min_delta=0.0):
     """Return the 1-based epoch at which Keras' EarlyStopping(patience) would stop, or None."""
-    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-        raise ValueError(f"patience must be a positive integer, got {patience!r}")
+    return stopping_epoch(as_history(history)[key], patience, min_delta)
+
+
+def stopping_epoch(values, patience, min_delta=0.0):
+    """Return the 1-based epoch at which EarlyStopping(patience) stops on ``values``, or None."""
+    checks.positive_integer(patience, "patience")
     best, wait = math.inf, 0
-    for epoch, value in enumerate(as_history(history)[key], 1):
+    for epoch, value in enumerate(values, 1):
         if value < best - min_delta:
             best, wait = value, 0
         else:
@@ -193,42 +214,3 @@ def early_stopping_epoch(history, patience, key="val_loss", min_delta=0.0):
             if wait >= patience:
                 return epoch
     return None
-
-
-def summarize(history):
-    """Return one run's key numbers as a dict: best validation loss and epoch, final gap, accuracy, time."""
-    history = as_history(history)
-    for key in ("loss", "val_loss"):
-        if key not in history:
-            raise ValueError(f"history has no {key!r} to summarize; it has {history.keys()}")
-    best = best_epoch(history)
-    return {
-        "best_val_loss": history["val_loss"][best - 1],
-        "best_epoch": best,
-        "epochs": history.epochs,
-        "final_gap": history["val_loss"][-1] - history["loss"][-1],
-        "final_val_accuracy": history["val_accuracy"][-1] if "val_accuracy" in history else None,
-        "seconds": sum(history.seconds_per_epoch) if history.seconds_per_epoch else None,
-    }
-
-
-def format_table(rows, columns=None):
-    """Return ``rows`` (a dict {name: dict of numbers}) as an aligned plain-text table."""
-    if not isinstance(rows, dict) or not rows:
-        raise ValueError("rows must be a non-empty dict {row name: {column: value}}")
-    columns = columns or list(next(iter(rows.values())))
-
-    def cell(value):
-        if value is None:
-            return "-"
-        if isinstance(value, float):
-            return f"{value:.3f}" if abs(value) < 100 else f"{value:.0f}"
-        return str(value)
-
-    table = [["run", *columns]] + [[name, *(cell(row.get(column)) for column in columns)]
-                                   for name, row in rows.items()]
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    lines = ["  ".join(text.ljust(width) if i == 0 else text.rjust(width)
-                       for i, (text, width) in enumerate(zip(line, widths))) for line in table]
-    lines.insert(1, "-" * len(lines[0]))
-    return "\n".join(lines)

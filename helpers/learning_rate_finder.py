@@ -13,14 +13,15 @@ import math
 import keras
 import numpy as np
 
+from helpers import checks
 from helpers.history import smooth
 from helpers.training import (
     DEFAULT_SEED,
-    _check_images,
-    _check_labels,
-    _one_hot_classes,
-    batch_loss,
+    Recorder,
+    check_compiled,
+    check_examples,
     make_dataset,
+    one_hot_classes,
     set_seed,
 )
 
@@ -30,28 +31,27 @@ SMOOTHING = 0.9  # exponential smoothing of the per-batch losses (fastai uses 0.
 SUGGESTION_DIVISOR = 10.0  # suggest the rate at the lowest smoothed loss, divided by 10
 
 
-class _RangeTest(keras.callbacks.Callback):
-    """Set the rate before every batch, record the batch's own loss, stop when it explodes."""
+class RateSweep(keras.callbacks.Callback):
+    """Set the rate before every batch; as a listener of the Recorder, stop when the loss explodes.
+
+    It records nothing itself: the batch losses are the Recorder's.
+    """
 
     def __init__(self, rates):
         super().__init__()
         self.rates = rates
-        self.losses = []
-        self._running_mean = 0.0
 
     def on_train_batch_begin(self, batch, logs=None):
         self.model.optimizer.learning_rate = self.rates[batch]
 
-    def on_train_batch_end(self, batch, logs=None):
-        mean = float(logs["loss"])
-        loss = batch_loss(mean, batch, self._running_mean)
-        self._running_mean = mean
-        self.losses.append(loss)
-        smoothed = smooth(self.losses, SMOOTHING)
+    def on_batch(self, recorder):
+        """Stop training once the smoothed loss explodes or climbs back above where it started."""
+        losses = recorder.history.batch_loss
+        smoothed = smooth(losses, SMOOTHING)
         lowest, first, now = min(smoothed), smoothed[0], smoothed[-1]
         fell_then_climbed = lowest < (1 - RECOVERED_FALL) * first and now > first
-        if not math.isfinite(loss) or now > EXPLOSION_FACTOR * lowest or fell_then_climbed:
-            self.model.stop_training = True
+        if not math.isfinite(losses[-1]) or now > EXPLOSION_FACTOR * lowest or fell_then_climbed:
+            recorder.model.stop_training = True
 
 
 def find_learning_rate(model, images, labels, start=1e-7, end=10.0, steps=200, batch_size=64,
@@ -62,19 +62,14 @@ def find_learning_rate(model, images, labels, start=1e-7, end=10.0, steps=200, b
     ``suggested_learning_rate``, ``lowest_loss_learning_rate`` and ``stopped_early`` (the loss
     exploded before ``end``). The model's weights and optimizer state are restored afterwards.
     """
-    if not isinstance(model, keras.Model) or not model.compiled:
-        raise ValueError("model must be a compiled keras.Model (build_cnn() compiles it)")
-    for value, name in ((start, "start"), (end, "end")):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{name} must be a learning rate above 0, got {value!r}")
+    check_compiled(model)
+    checks.number(start, "start", low=0, low_open=True)
+    checks.number(end, "end", low=0, low_open=True)
     if not start < end:
         raise ValueError(f"start must be below end, got start={start} and end={end}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 10:
-        raise ValueError(f"steps must be an integer of at least 10, got {steps!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    _check_images(images, "images", model)
-    _check_labels(labels, "labels", len(images), model)
+    checks.integer(steps, "steps", low=10)
+    checks.positive_integer(batch_size, "batch_size")
+    check_examples(images, labels, model, "images", "labels")
     if batch_size > len(images):
         raise ValueError(f"batch_size={batch_size} is larger than the {len(images)} images")
 
@@ -87,18 +82,19 @@ def find_learning_rate(model, images, labels, start=1e-7, end=10.0, steps=200, b
 
     set_seed(seed)
     dataset = make_dataset(images, labels, batch_size, shuffle=True, seed=seed,
-                           num_classes=_one_hot_classes(labels, model)).repeat()
-    test = _RangeTest(rates)
+                           num_classes=one_hot_classes(labels, model)).repeat()
+    sweep = RateSweep(rates)
+    recorder = Recorder(record_batches=True, listeners=[sweep])
     try:
-        model.fit(dataset, epochs=1, steps_per_epoch=steps, callbacks=[test], shuffle=False,
-                  verbose=0)
+        model.fit(dataset, epochs=1, steps_per_epoch=steps, callbacks=[sweep, recorder],
+                  shuffle=False, verbose=0)
     finally:
         model.set_weights(saved_weights)
         for variable, value in zip(optimizer.variables, saved_optimizer):
             variable.assign(value)
         optimizer.learning_rate = saved_rate
 
-    losses = test.losses
+    losses = recorder.history.batch_loss
     rates = [float(rate) for rate in rates[:len(losses)]]
     smoothed = smooth(losses, SMOOTHING)
     finite = [i for i, value in enumerate(smoothed) if math.isfinite(value)]

@@ -1,55 +1,43 @@
 """Live loss curves while ``fit`` runs: one figure redrawn in place after every epoch.
 
-Introduced in ``03_reading_loss_curves.ipynb``. In a notebook (JupyterLab, Notebook 7, VS Code,
-Colab: anything running an IPython kernel) the figure is one output updated in place, so there is
-no flicker and no stack of figures, and the last version stays in the notebook. In a plain script
-it prints one compact line per epoch instead.
+Introduced in ``03_reading_loss_curves.ipynb``. ``LiveLossPlot`` keeps no copy of the losses: it
+listens to the run's ``Recorder`` (``train(..., listeners=[LiveLossPlot()])``, or
+``model.fit(..., callbacks=[Recorder(listeners=[LiveLossPlot()])])``) and draws what it has
+recorded. In a notebook (JupyterLab, Notebook 7, VS Code, Colab: anything running an IPython
+kernel) the figure is one output updated in place, so there is no flicker and no stack of
+figures. In a plain script it prints one compact line per epoch instead.
 """
 
-import io
-
-import keras
 from matplotlib.figure import Figure
 
 from helpers.diagnose import diagnose
-from helpers.history import History
-from helpers.plots import plot_history
+from helpers.environment import running_in_notebook
+from helpers.plots import plot_history, to_png
 
 
-def running_in_notebook():
-    """Return True inside a Jupyter kernel (JupyterLab, Notebook, VS Code, Colab)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-class LiveLossPlot(keras.callbacks.Callback):
-    """Keras callback: redraw the training and validation curves after each epoch, in place.
+class LiveLossPlot:
+    """A Recorder listener: redraw the training and validation curves after each epoch, in place.
 
     ``show_diagnosis=True`` writes the current ``diagnose()`` verdict under the plot (from the
     third epoch on). ``in_notebook`` forces the figure (True) or the text lines (False).
     """
 
     def __init__(self, title="Live loss curves", show_diagnosis=True, in_notebook=None):
-        super().__init__()
         self.title = title
         self.show_diagnosis = show_diagnosis
         self.in_notebook = in_notebook
+        self.figure = None
+        self._display = None
 
-    def on_train_begin(self, logs=None):
-        self.logs = {}
+    def on_train_begin(self, recorder):
+        """Start a fresh figure for a new run."""
         self.figure = None
         self._display = None
         self._notebook = running_in_notebook() if self.in_notebook is None else self.in_notebook
 
-    def on_epoch_end(self, epoch, logs=None):
-        for key, value in (logs or {}).items():
-            if key != "learning_rate":
-                self.logs.setdefault(key, []).append(float(value))
-        history = self.history_so_far()
+    def on_epoch(self, recorder):
+        """Draw (or print) the run as recorded so far."""
+        history = recorder.history
         verdict = None
         if self.show_diagnosis and "val_loss" in history:
             verdict = diagnose(history)
@@ -58,12 +46,8 @@ class LiveLossPlot(keras.callbacks.Callback):
         else:
             print(self.summary_line(history, verdict), flush=True)
 
-    def history_so_far(self):
-        """Return the epochs seen so far as a History."""
-        return History(metrics={key: list(values) for key, values in self.logs.items()})
-
     def render(self, history, verdict=None):
-        """Draw ``history`` (and the verdict) into this callback's figure and return the figure."""
+        """Draw ``history`` (and the verdict) into this listener's figure and return the figure."""
         if self.figure is None:
             # A pyplot-free Figure: it is shown only through the display handle, never twice.
             self.figure = Figure(figsize=(11, 4.6 if verdict else 4))
@@ -77,8 +61,7 @@ class LiveLossPlot(keras.callbacks.Callback):
 
     def summary_line(self, history, verdict=None):
         """One compact line for the latest epoch, for scripts and logs."""
-        epoch = history.epochs
-        parts = [f"epoch {epoch:>3}"]
+        parts = [f"epoch {history.epochs:>3}"]
         parts += [f"{key} {values[-1]:.4f}" for key, values in history.metrics.items()]
         if verdict is not None:
             parts.append(f"diagnosis: {verdict.pattern}")
@@ -87,9 +70,7 @@ class LiveLossPlot(keras.callbacks.Callback):
     def _show(self, figure):
         from IPython.display import Image, display
 
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=80)
-        image = Image(data=buffer.getvalue(), format="png")
+        image = Image(data=to_png(figure), format="png")
         if self._display is None:
             self._display = display(image, display_id=True)
         else:

@@ -7,18 +7,23 @@ their average, ``1/N * sum_i L(y_i, y_hat_i)``: ``average_loss``.
 
 import numpy as np
 
+from helpers import checks
+
 EPSILON = 1e-7  # Keras' backend epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON]
 
 
-def _as_arrays(y_true, y_pred, same_shape=True):
-    y_true = np.asarray(y_true, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    if same_shape and y_true.shape != y_pred.shape:
+def _as_array(values, name):
+    values = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return values
+
+
+def _as_arrays(y_true, y_pred):
+    y_true, y_pred = _as_array(y_true, "y_true"), _as_array(y_pred, "y_pred")
+    if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} "
                          f"and {y_pred.shape}")
-    for name, array in (("y_true", y_true), ("y_pred", y_pred)):
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{name} contains NaN or infinite values")
     return y_true, y_pred
 
 
@@ -36,8 +41,7 @@ def mean_absolute_error(y_true, y_pred):
 
 def huber(y_true, y_pred, delta=1.0):
     """Huber loss: squared (like MSE) for errors up to ``delta``, linear (like MAE) beyond it."""
-    if not np.isscalar(delta) or not delta > 0:
-        raise ValueError(f"delta must be a number above 0, got {delta!r}")
+    checks.number(delta, "delta", low=0, low_open=True)
     y_true, y_pred = _as_arrays(y_true, y_pred)
     error = np.abs(y_pred - y_true)
     quadratic = 0.5 * error**2
@@ -65,7 +69,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False):
 def sparse_categorical_crossentropy(labels, y_pred, from_logits=False):
     """Cross-entropy for integer labels: ``-log p_label`` for each sample."""
     labels = np.asarray(labels)
-    _, y_pred = _as_arrays(y_pred, y_pred)
+    y_pred = _as_array(y_pred, "y_pred")
     if labels.shape != y_pred.shape[:-1] or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"labels must be integers of shape {y_pred.shape[:-1]}, got "
                          f"{labels.dtype} of shape {labels.shape}")
@@ -93,10 +97,8 @@ def fit_line(x, y, loss="mse", delta=1.0, iterations=200):
     x, y = _as_arrays(x, y)
     if x.ndim != 1 or len(x) < 2:
         raise ValueError(f"x and y must be 1-D with at least 2 points, got shape {x.shape}")
-    if loss not in ("mse", "mae", "huber"):
-        raise ValueError(f"loss must be 'mse', 'mae' or 'huber', got {loss!r}")
-    if not delta > 0:
-        raise ValueError(f"delta must be a number above 0, got {delta!r}")
+    checks.one_of(loss, "loss", ("mse", "mae", "huber"))
+    checks.number(delta, "delta", low=0, low_open=True)
     design = np.column_stack([x, np.ones_like(x)])
     weights = np.ones_like(x)
     for _ in range(1 if loss == "mse" else iterations):

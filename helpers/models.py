@@ -2,23 +2,17 @@
 
 Introduced in ``02_train_the_cnn.ipynb``. ``build_cnn()`` with no arguments is exactly the
 article's model: Conv2D(32) -> MaxPool -> Conv2D(64) -> MaxPool -> Flatten -> Dense(128) ->
-Dropout(0.5) -> Dense(10, softmax), 225,034 parameters, compiled with Adam and cross-entropy.
+Dropout(0.5) -> Dense(10, softmax), 225,034 parameters. ``compile_cnn(model)`` compiles it as the
+article does (Adam, cross-entropy, accuracy); building and compiling are two steps, as in Keras.
 """
 
 import keras
 
-INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+from helpers import checks
+from helpers.data import IMAGE_SIZE, NUM_CLASSES
+
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 MAX_CONV_BLOCKS = 3  # a fourth 3x3 conv + 2x2 pool would shrink a 28x28 image below 1x1
-
-
-def _check_number(value, name, low=None, high=None, integer=False):
-    kind = "an integer" if integer else "a number"
-    if isinstance(value, bool) or not isinstance(value, (int, float) if not integer else int):
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f"from {low}" + (f" to {high}" if high is not None else " up")
-        raise ValueError(f"{name} must be {kind} {bounds}, got {value!r}")
 
 
 # Named starting points for the initialization experiments (notebook 08), besides Keras' names.
@@ -80,14 +74,11 @@ def build_cnn(
     l2=0.0,
     batch_norm=False,
     initializer="glorot_uniform",
-    learning_rate=0.001,
     augment=False,
     convolutions_per_block=1,
     skip_connections=False,
-    sparse_labels=False,
-    compile=True,
 ):
-    """Build the seed CNN, or a variant of it; compiled with Adam, cross-entropy and accuracy.
+    """Build the seed CNN, or a variant of it (uncompiled: ``compile_cnn`` compiles it).
 
     Block ``i`` has ``round(filters * width * 2**i)`` 3x3 filters, so the defaults give 32 and 64.
     ``conv_blocks=0`` leaves only the dense part. ``augment=True`` adds random horizontal flips
@@ -95,27 +86,18 @@ def build_cnn(
     adds a second 3x3 convolution (same padding) to each block: a deeper network;
     ``skip_connections=True`` adds each block's input to that second convolution's output
     (``ResidualConv``, as in a ResNet). ``initializer`` also takes ``"tiny"`` and ``"huge"``.
-    ``sparse_labels=True`` compiles for integer labels instead of one-hot rows.
-    ``compile=False`` returns it uncompiled.
     """
-    _check_number(conv_blocks, "conv_blocks", 0, MAX_CONV_BLOCKS, integer=True)
-    _check_number(filters, "filters", 1, integer=True)
-    _check_number(convolutions_per_block, "convolutions_per_block", 1, 2, integer=True)
+    checks.integer(conv_blocks, "conv_blocks", 0, MAX_CONV_BLOCKS)
+    checks.integer(filters, "filters", low=1)
+    checks.integer(convolutions_per_block, "convolutions_per_block", 1, 2)
     if skip_connections and convolutions_per_block != 2:
         raise ValueError("skip_connections=True needs convolutions_per_block=2 (the skip goes "
                          f"around the second convolution), got {convolutions_per_block}")
-    _check_number(width, "width", 0)
-    if width == 0:
-        raise ValueError("width must be a number above 0, got 0")
-    _check_number(dense_units, "dense_units", 0, integer=True)
-    _check_number(dropout, "dropout", 0.0, 1.0)
-    if dropout == 1:
-        raise ValueError("dropout must be a number from 0 (no dropout) to below 1, got 1")
-    _check_number(l1, "l1", 0.0)
-    _check_number(l2, "l2", 0.0)
-    _check_number(learning_rate, "learning_rate", 0.0)
-    if learning_rate == 0:
-        raise ValueError("learning_rate must be a number above 0, got 0")
+    checks.number(width, "width", low=0, low_open=True)
+    checks.integer(dense_units, "dense_units", low=0)
+    checks.number(dropout, "dropout", 0, 1, high_open=True)
+    checks.number(l1, "l1", low=0)
+    checks.number(l2, "l2", low=0)
     initializer = _initializer(initializer)
 
     def regularizer():
@@ -155,11 +137,46 @@ def build_cnn(
     if dropout:
         layers.append(keras.layers.Dropout(dropout))
     layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", **layer_options()))
-    model = keras.Sequential(layers, name="cnn")
-    if compile:
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-            loss="sparse_categorical_crossentropy" if sparse_labels else "categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+    return keras.Sequential(layers, name="cnn")
+
+
+OPTIMIZERS = {
+    "sgd": lambda **options: keras.optimizers.SGD(**options),
+    "momentum": lambda **options: keras.optimizers.SGD(momentum=0.9, **options),
+    "rmsprop": lambda **options: keras.optimizers.RMSprop(**options),
+    "adam": lambda **options: keras.optimizers.Adam(**options),
+    "adamw": lambda **options: keras.optimizers.AdamW(**options),
+}
+
+
+def make_optimizer(name, learning_rate, clipnorm=None, global_clipnorm=None):
+    """Return a fresh Keras optimizer by name (one of ``OPTIMIZERS``).
+
+    ``clipnorm`` clips each variable's gradient to that norm separately; ``global_clipnorm``
+    clips the whole gradient (all variables together) to that norm.
+    """
+    checks.one_of(name, "optimizer", tuple(OPTIMIZERS))
+    checks.number(learning_rate, "learning_rate", low=0, low_open=True)
+    for value, option in ((clipnorm, "clipnorm"), (global_clipnorm, "global_clipnorm")):
+        if value is not None:
+            checks.number(value, option, low=0, low_open=True)
+    return OPTIMIZERS[name](learning_rate=learning_rate, clipnorm=clipnorm,
+                            global_clipnorm=global_clipnorm)
+
+
+def compile_cnn(model, optimizer="adam", learning_rate=0.001, clipnorm=None, global_clipnorm=None,
+                sparse_labels=False):
+    """Compile ``model`` with a named optimizer, cross-entropy and accuracy; return the model.
+
+    The defaults are the article's: Adam at 0.001, categorical cross-entropy (one-hot labels;
+    ``train`` one-hot encodes integer labels per batch). ``sparse_labels=True`` compiles for
+    integer labels instead.
+    """
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    model.compile(
+        optimizer=make_optimizer(optimizer, learning_rate, clipnorm, global_clipnorm),
+        loss="sparse_categorical_crossentropy" if sparse_labels else "categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model

@@ -1,19 +1,39 @@
 """Loss and accuracy curves: one run with ``plot_history``, several with ``compare_runs``.
 
-Introduced in ``02_train_the_cnn.ipynb``. Both take anything ``as_history`` accepts, number
-epochs from 1 as people count them, and return the figure and axes for further drawing.
+Introduced in ``02_train_the_cnn.ipynb``. Public functions take anything ``as_history`` accepts
+(converted once, on the way in), number epochs from 1 as people count them, draw into ``ax=``
+(or ``figure=``) when given, and return the figure and axes for further drawing. ``to_png``
+renders a figure for the live plot and the training lab.
 """
 
+import io
 import math
 
 import matplotlib.pyplot as plt
 
+from helpers import checks
 from helpers.data import CLASS_NAMES
 from helpers.diagnose import diagnose
-from helpers.history import as_history, best_epoch, early_stopping_epoch, smooth
+from helpers.history import as_history, lowest_epoch, smooth, stopping_epoch
 
 TRAIN_STYLE = dict(linestyle="-", marker="o", markersize=3)
 VALIDATION_STYLE = dict(linestyle="--", marker="s", markersize=3)
+CLEAN_STYLE = dict(linestyle=":", marker="o", markersize=3)
+PNG_DPI = 80  # live plots and the lab: small enough to redraw every epoch
+
+
+def to_png(figure):
+    """Return ``figure`` rendered as PNG bytes (for an image widget or a display update)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=PNG_DPI)
+    return buffer.getvalue()
+
+
+def _new_axis(ax, size):
+    """Return (figure, axis): ``ax`` and its figure when given, else a new pyplot figure."""
+    if ax is not None:
+        return ax.figure, ax
+    return plt.subplots(figsize=size)
 
 
 def _panels(history):
@@ -40,39 +60,50 @@ def _require_loss(history, name="history"):
 
 
 def plot_history(history, title="Training vs Validation", mark_best=True, diagnosis=None,
-                 figure=None, shift_training=False, log_scale=False, smoothing=0.0,
-                 early_stopping_patience=None):
+                 figure=None, ax=None, shift_training=False, log_scale=False, smoothing=0.0,
+                 early_stopping_patience=None, clean_loss=False):
     """Draw training and validation loss (and accuracy, if present) side by side; return (fig, axes).
 
     Options (``03_reading_loss_curves`` shows each): ``diagnosis=diagnose(history)`` marks what
     decided it (overfitting start, spikes, divergence) and names the pattern in the title;
     ``shift_training`` draws the training curve half an epoch earlier, where its average belongs;
     ``log_scale`` uses a logarithmic loss axis; ``smoothing`` (0 to below 1) draws a moving
-    average over the raw curve; ``early_stopping_patience`` marks where EarlyStopping would stop.
-    ``figure`` redraws into an existing figure (the live plot does) instead of opening a new one.
+    average over the raw curve; ``early_stopping_patience`` marks where EarlyStopping would stop;
+    ``clean_loss`` adds the training loss measured like validation (``CleanTrainingLoss``).
+    ``ax`` draws the loss panel alone into that axis; ``figure`` redraws into a figure.
     """
     history = as_history(history)
     _require_loss(history)
-    panels = _panels(history)
-    if figure is None:
-        figure = plt.figure(figsize=(5.5 * len(panels), 4))
+    if clean_loss and "clean_loss" not in history:
+        raise ValueError("clean_loss=True needs 'clean_loss' in the history: train with "
+                         "callbacks=[CleanTrainingLoss(images, labels)]")
+    panels = _panels(history) if ax is None else [("loss", "Loss")]
+    if ax is not None:
+        figure, axes = ax.figure, [ax]
     else:
-        figure.clear()
-    axes = figure.subplots(1, len(panels), squeeze=False)[0]
+        if figure is None:
+            figure = plt.figure(figsize=(5.5 * len(panels), 4))
+        else:
+            figure.clear()
+        axes = list(figure.subplots(1, len(panels), squeeze=False)[0])
     epochs = history.epoch_numbers
     training_epochs = [epoch - 0.5 for epoch in epochs] if shift_training else epochs
     best = None
     if mark_best and "val_loss" in history and any(map(math.isfinite, history["val_loss"])):
-        best = best_epoch(history)
+        best = lowest_epoch(history["val_loss"])
     stop = None
     if early_stopping_patience is not None and "val_loss" in history:
-        stop = early_stopping_epoch(history, early_stopping_patience)
+        stop = stopping_epoch(history["val_loss"], early_stopping_patience)
     for axis, (metric, label) in zip(axes, panels):
-        for key, x, name, style in ((metric, training_epochs, "Training", TRAIN_STYLE),
-                                    (f"val_{metric}", epochs, "Validation", VALIDATION_STYLE)):
-            if key not in history:
+        curves = [(metric, training_epochs, "Training", TRAIN_STYLE, ""),
+                  (f"clean_{metric}", epochs, "Training", CLEAN_STYLE,
+                   ", measured clean (epoch end, no dropout)"),
+                  (f"val_{metric}", epochs, "Validation", VALIDATION_STYLE, "")]
+        for key, x, name, style, note in curves:
+            if key not in history or (key.startswith("clean_") and not clean_loss):
                 continue
-            suffix = " (plotted at epoch - 0.5)" if name == "Training" and shift_training else ""
+            suffix = note or (" (plotted at epoch - 0.5)"
+                              if name == "Training" and shift_training else "")
             if smoothing:
                 raw = axis.plot(x, history[key], alpha=0.3, **style)[0]
                 axis.plot(x, smooth(history[key], smoothing), color=raw.get_color(),
@@ -96,17 +127,18 @@ def plot_history(history, title="Training vs Validation", mark_best=True, diagno
         axes[0].plot([best], [history["val_loss"][best - 1]], marker="*", markersize=14,
                      color="gold", markeredgecolor="black", zorder=5)
     if diagnosis is not None:
-        mark_diagnosis(axes[0], history, diagnosis)
+        _mark_diagnosis(axes[0], history, diagnosis)
     figure.tight_layout()
     return figure, axes
 
 
-def plot_batch_losses(history, smoothing=0.9, title="Per-batch vs per-epoch training loss"):
+def plot_batch_losses(history, smoothing=0.9, title="Per-batch vs per-epoch training loss",
+                      ax=None):
     """Draw the loss of every training batch against fractional epochs, with the epoch averages."""
     history = as_history(history)
     if not history.batch_loss or not history.batches_per_epoch:
         raise ValueError("history has no per-batch losses: train with record_batches=True")
-    figure, axis = plt.subplots(figsize=(9, 4))
+    figure, axis = _new_axis(ax, (9, 4))
     steps = [(index + 1) / history.batches_per_epoch for index in range(len(history.batch_loss))]
     axis.plot(steps, history.batch_loss, color="tab:blue", alpha=0.3, linewidth=0.8,
               label="Loss of each batch")
@@ -116,9 +148,7 @@ def plot_batch_losses(history, smoothing=0.9, title="Per-batch vs per-epoch trai
         axis.plot([epoch - 0.5 for epoch in history.epoch_numbers], history["loss"], "o",
                   color="black", label="Reported epoch loss (at epoch - 0.5)")
     axis.set_title(title)
-    axis.set_xlabel("Epochs")
-    axis.set_ylabel("Loss")
-    axis.grid(alpha=0.3)
+    _label_epoch_axis(axis, "Loss")
     axis.legend(fontsize="small")
     figure.tight_layout()
     return figure, axis
@@ -126,7 +156,10 @@ def plot_batch_losses(history, smoothing=0.9, title="Per-batch vs per-epoch trai
 
 def mark_diagnosis(axis, history, diagnosis):
     """Draw a Diagnosis' markers on a loss axis and put its pattern in the title."""
-    history = as_history(history)
+    _mark_diagnosis(axis, as_history(history), diagnosis)
+
+
+def _mark_diagnosis(axis, history, diagnosis):
     markers = diagnosis.markers
     if "overfitting_start" in markers:
         axis.axvspan(markers["overfitting_start"], history.epochs, color="red", alpha=0.08,
@@ -144,15 +177,17 @@ def mark_diagnosis(axis, history, diagnosis):
     axis.legend()
 
 
-def compare_runs(runs, metric="loss", title=None):
-    """Overlay several runs ({name: history}): one colour per run, training solid, validation dashed."""
-    if not isinstance(runs, dict) or not runs:
-        raise ValueError("runs must be a non-empty dict of {name: history}")
+def compare_runs(runs, metric="loss", title=None, ax=None):
+    """Overlay several runs ({name: history}): one colour per run, training solid, validation dashed.
+
+    A run with no epochs yet is skipped (the training lab draws a run that has just started).
+    """
+    checks.non_empty_dict(runs, "runs", "{name: history}")
     histories = {name: as_history(history) for name, history in runs.items()}
     for name, history in histories.items():
-        if metric not in history and f"val_{metric}" not in history:
+        if history.epochs and metric not in history and f"val_{metric}" not in history:
             raise ValueError(f"run {name!r} has no {metric!r} or 'val_{metric}' to plot")
-    figure, axis = plt.subplots(figsize=(8, 4.5))
+    figure, axis = _new_axis(ax, (8, 4.5))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for index, (name, history) in enumerate(histories.items()):
         colour = colours[index % len(colours)]
@@ -166,7 +201,8 @@ def compare_runs(runs, metric="loss", title=None):
     axis.set_title(title or f"Training (solid) vs validation (dashed) {metric.replace('_', ' ')}")
     _label_epoch_axis(axis, label)
     if len(histories) > 3:  # many runs: the legend goes beside the plot, not over the curves
-        figure.set_size_inches(11, 4.5)
+        if ax is None:
+            figure.set_size_inches(11, 4.5)
         axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     else:
         axis.legend(fontsize="small")
@@ -176,11 +212,8 @@ def compare_runs(runs, metric="loss", title=None):
 
 def plot_examples(images, labels, count=10, class_names=CLASS_NAMES):
     """Show the first ``count`` images with their class names in one row; return (fig, axes)."""
-    if len(images) != len(labels):
-        raise ValueError(f"images and labels must have the same length, got {len(images)} "
-                         f"and {len(labels)}")
-    if not isinstance(count, int) or not 1 <= count <= len(images):
-        raise ValueError(f"count must be an integer from 1 to {len(images)}, got {count!r}")
+    checks.same_length(images, labels)
+    checks.integer(count, "count", 1, len(images))
     figure, axes = plt.subplots(1, count, figsize=(1.3 * count, 1.8))
     axes = list(axes) if count > 1 else [axes]
     for axis, image, label in zip(axes, images[:count], labels[:count]):
@@ -197,10 +230,8 @@ def plot_gallery(runs, columns=3):
     ``runs`` is ``{name: history}``; returns ``(figure, axes, diagnoses)`` where ``diagnoses``
     maps each name to its Diagnosis.
     """
-    if not isinstance(runs, dict) or not runs:
-        raise ValueError("runs must be a non-empty dict of {name: history}")
-    if not isinstance(columns, int) or columns < 1:
-        raise ValueError(f"columns must be a positive integer, got {columns!r}")
+    checks.non_empty_dict(runs, "runs", "{name: history}")
+    checks.positive_integer(columns, "columns")
     histories = {name: as_history(history) for name, history in runs.items()}
     diagnoses = {name: diagnose(history) for name, history in histories.items()}
     rows = math.ceil(len(histories) / columns)
@@ -213,7 +244,7 @@ def plot_gallery(runs, columns=3):
         axis.plot(history.epoch_numbers, history["val_loss"], label="validation",
                   **VALIDATION_STYLE)
         axis.set_title(name)
-        mark_diagnosis(axis, history, verdict)
+        _mark_diagnosis(axis, history, verdict)
         finite = [v for v in history["loss"] + history["val_loss"] if math.isfinite(v)]
         if finite and max(finite) > 20 * min(finite):
             axis.set_yscale("log")
@@ -225,7 +256,7 @@ def plot_gallery(runs, columns=3):
     return figure, axes[:len(histories)], diagnoses
 
 
-def plot_learning_rate_finder(result, title="Learning-rate range test"):
+def plot_learning_rate_finder(result, title="Learning-rate range test", ax=None):
     """Draw loss against learning rate (log axis) from ``find_learning_rate``; mark the suggestion."""
     required = ("learning_rates", "losses", "smoothed_losses", "suggested_learning_rate")
     if not isinstance(result, dict) or any(key not in result for key in required):
@@ -234,7 +265,7 @@ def plot_learning_rate_finder(result, title="Learning-rate range test"):
     finite = [value for value in result["smoothed_losses"] if math.isfinite(value)]
     if not finite:
         raise ValueError("result has no finite loss to plot")
-    figure, axis = plt.subplots(figsize=(8, 4.5))
+    figure, axis = _new_axis(ax, (8, 4.5))
     axis.plot(rates, result["losses"], color="tab:blue", alpha=0.3, linewidth=0.8,
               label="Loss of each batch")
     axis.plot(rates, result["smoothed_losses"], color="tab:blue", label="Smoothed")
@@ -261,8 +292,7 @@ def plot_summary(runs, reference=None, title="Best validation loss per run"):
     ``runs`` is {name: history}; ``reference`` names the run drawn thick and marked on the bars
     (default: the first).
     """
-    if not isinstance(runs, dict) or not runs:
-        raise ValueError("runs must be a non-empty dict of {name: history}")
+    checks.non_empty_dict(runs, "runs", "{name: history}")
     histories = {name: as_history(history) for name, history in runs.items()}
     for name, history in histories.items():
         if "val_loss" not in history:

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from helpers import checks
 from helpers.data import split_train_validation
 from helpers.history import History, save_history
 
@@ -25,8 +26,7 @@ VALIDATION_BATCH_SIZE = 256  # fewer, larger inference batches: faster, yet ~100
 
 def set_seed(seed=DEFAULT_SEED):
     """Seed Python, NumPy and Keras, and make TensorFlow ops deterministic: same run, same curve."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    checks.integer(seed, "seed", low=0)
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     return seed
@@ -44,61 +44,78 @@ def _current_learning_rate(model):
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
-def batch_loss(running_mean, batch, previous_running_mean):
-    """Return batch ``batch``'s (0-based) own loss from Keras' running means of the epoch after it
-    and before it (Keras logs the mean over the epoch's batches so far, not each batch's loss)."""
-    return (batch + 1) * running_mean - batch * previous_running_mean
+def batch_loss(running_mean, samples_seen, previous_running_mean, previous_samples_seen):
+    """Return one batch's own loss from Keras' running means after and before it.
+
+    Keras logs the mean loss over the epoch's samples so far, weighted by batch size, not each
+    batch's loss; ``samples_seen`` counts the epoch's samples up to and including this batch.
+    """
+    samples = samples_seen - previous_samples_seen
+    if samples <= 0:
+        raise ValueError(f"samples_seen must exceed previous_samples_seen, got {samples_seen} "
+                         f"and {previous_samples_seen}")
+    return (samples_seen * running_mean - previous_samples_seen * previous_running_mean) / samples
 
 
-class HistoryRecorder(keras.callbacks.Callback):
-    """Record a ``History`` while ``fit`` runs and save it to ``run_directory`` after each epoch.
+class Recorder(keras.callbacks.Callback):
+    """The one place a run is accumulated: a ``History`` filled while ``fit`` runs.
 
-    Besides Keras' logs it records each epoch's wall time and learning rate, and with
-    ``record_batches=True`` the loss of every training batch (Keras logs a running mean over the
-    epoch; the recorder recovers each batch's own loss from it).
+    Per epoch it records Keras' logs, the wall time and the learning rate (and saves the history
+    to ``run_directory``); with ``record_batches=True`` also each training batch's own loss.
+    ``batch_size`` and ``samples`` (per epoch) let it recover a short last batch exactly.
+    Readers subscribe as ``listeners``: objects with any of the methods ``on_train_begin``,
+    ``on_batch`` and ``on_epoch``, each called with this recorder (the live plot, the training
+    lab and the learning-rate range test read the run this way).
     """
 
-    def __init__(self, run_directory=None, record_batches=False, info=None):
+    def __init__(self, run_directory=None, record_batches=False, info=None, listeners=(),
+                 batch_size=None, samples=None):
         super().__init__()
         self.run_directory = run_directory
         self.record_batches = record_batches
         self.info = info
+        self.listeners = list(listeners)
+        self.batch_size = batch_size
+        self.samples = samples
         self.history = History(metrics={}, info=dict(info or {}))
 
+    def _notify(self, event):
+        for listener in self.listeners:
+            method = getattr(listener, event, None)
+            if method is not None:
+                method(self)
+
+    def _samples_seen(self, batch):
+        if self.batch_size is None:
+            return batch + 1  # equal batches: counting batches is enough
+        seen = (batch + 1) * self.batch_size
+        return min(seen, self.samples) if self.samples is not None else seen
+
     def on_train_begin(self, logs=None):
-        self._logs = {}
-        self._seconds, self._learning_rates, self._batch_losses = [], [], []
-        self._batches_per_epoch = None
+        self.history = History(metrics={}, info=dict(self.info or {}))
+        self._notify("on_train_begin")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_started = time.perf_counter()
-        self._running_mean, self._batches_seen = 0.0, 0
+        self._running_mean, self._samples, self._batches_seen = 0.0, 0, 0
 
     def on_train_batch_end(self, batch, logs=None):
-        if not self.record_batches or not logs or "loss" not in logs:
-            return
-        mean = float(logs["loss"])
-        self._batch_losses.append(batch_loss(mean, batch, self._running_mean))
-        self._running_mean, self._batches_seen = mean, batch + 1
+        self._batches_seen = batch + 1
+        if self.record_batches and logs and "loss" in logs:
+            mean, seen = float(logs["loss"]), self._samples_seen(batch)
+            self.history.batch_loss.append(batch_loss(mean, seen, self._running_mean,
+                                                      self._samples))
+            self._running_mean, self._samples = mean, seen
+        self._notify("on_batch")
 
     def on_epoch_end(self, epoch, logs=None):
-        self._seconds.append(time.perf_counter() - self._epoch_started)
-        self._learning_rates.append(_current_learning_rate(self.model))
+        self.history.append_epoch(logs or {}, seconds=time.perf_counter() - self._epoch_started,
+                                  learning_rate=_current_learning_rate(self.model))
         if self.record_batches:
-            self._batches_per_epoch = self._batches_seen
-        for key, value in (logs or {}).items():
-            if key not in ("learning_rate", "lr"):
-                self._logs.setdefault(key, []).append(float(value))
-        self.history = History(
-            metrics={key: list(values) for key, values in self._logs.items()},
-            seconds_per_epoch=list(self._seconds),
-            learning_rate=list(self._learning_rates),
-            batch_loss=list(self._batch_losses),
-            batches_per_epoch=self._batches_per_epoch,
-            info=dict(self.info or {}),
-        )
+            self.history.batches_per_epoch = self._batches_seen
         if self.run_directory is not None:
             save_history(self.history, self.run_directory)
+        self._notify("on_epoch")
 
 
 class CleanTrainingLoss(keras.callbacks.Callback):
@@ -117,10 +134,9 @@ class CleanTrainingLoss(keras.callbacks.Callback):
         self.batch_size = batch_size
 
     def on_train_begin(self, logs=None):
-        _check_images(self.images, "images", self.model)
-        _check_labels(self.labels, "labels", len(self.images), self.model)
+        check_examples(self.images, self.labels, self.model, "images", "labels")
         self._dataset = make_dataset(self.images, self.labels, self.batch_size,
-                                     num_classes=_one_hot_classes(self.labels, self.model))
+                                     num_classes=one_hot_classes(self.labels, self.model))
 
     def on_epoch_end(self, epoch, logs=None):
         results = self.model.evaluate(self._dataset, verbose=0, return_dict=True)
@@ -143,58 +159,33 @@ def new_run_directory(name):
     return directory
 
 
-def _check_positive_integer(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
-def _check_images(images, name, model):
-    if not isinstance(images, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array, got {type(images).__name__}")
-    expected = tuple(model.input_shape[1:])
-    if images.shape[1:] not in (expected, expected[:-1] if expected[-1] == 1 else expected):
-        raise ValueError(
-            f"{name} must have shape (n, {', '.join(map(str, expected))}) or "
-            f"(n, {', '.join(map(str, expected[:-1]))}), got {images.shape}"
-        )
-    if images.dtype == np.uint8:
-        return
-    if not np.issubdtype(images.dtype, np.floating):
-        raise ValueError(f"{name} must be uint8 pixels or floats in [0, 1], got {images.dtype}")
-    if not np.all(np.isfinite(images)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-
-
-def _uses_sparse_labels(model):
+def uses_sparse_labels(model):
+    """Return True when ``model`` was compiled for integer labels (a sparse cross-entropy)."""
     loss = getattr(model, "loss", None)
     name = loss if isinstance(loss, str) else type(loss).__name__
     return "sparse" in name.lower()
 
 
-def _one_hot_classes(labels, model):
+def one_hot_classes(labels, model):
     """How many classes to one-hot encode integer ``labels`` into for ``model``; None: leave them."""
-    if labels.ndim == 1 and not _uses_sparse_labels(model):
+    if labels.ndim == 1 and not uses_sparse_labels(model):
         return int(model.output_shape[-1])
     return None
 
 
-def _check_labels(labels, name, count, model):
-    if not isinstance(labels, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array, got {type(labels).__name__}")
-    if len(labels) != count:
-        raise ValueError(
-            f"x and y must have the same length: {count} images but {len(labels)} labels in {name}"
-        )
-    if labels.ndim == 2 and _uses_sparse_labels(model):
-        raise ValueError(
-            f"{name} is one-hot but the model was compiled for integer labels; "
-            f"pass integer labels or build_cnn(sparse_labels=False)"
-        )
-    if labels.ndim not in (1, 2):
-        raise ValueError(f"{name} must be class indices (n,) or one-hot rows (n, classes), "
-                         f"got shape {labels.shape}")
-    if not np.all(np.isfinite(labels)):
-        raise ValueError(f"{name} contains NaN or infinite values")
+def check_examples(images, labels, model, images_name="x", labels_name="y"):
+    """Check images and labels for ``model`` (shapes, dtypes, lengths, label encoding)."""
+    checks.images(images, images_name, model.input_shape[1:])
+    checks.labels(labels, labels_name, len(images), sparse=uses_sparse_labels(model))
+
+
+def check_compiled(model):
+    """Check that ``model`` is a compiled Keras model."""
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    if not model.compiled or getattr(model, "optimizer", None) is None:
+        raise ValueError("model must be compiled before training: compile_cnn(model) compiles "
+                         "it (or call model.compile)")
 
 
 def make_dataset(images, labels, batch_size, shuffle=False, seed=DEFAULT_SEED, num_classes=None):
@@ -237,6 +228,7 @@ def train(
     run_name=None,
     record_batches=False,
     callbacks=(),
+    listeners=(),
     seed=DEFAULT_SEED,
     verbose=2,
 ):
@@ -246,16 +238,12 @@ def train(
     integer labels or one-hot rows (integer labels are one-hot encoded per batch when the model
     expects one-hot). ``validation_split`` takes the last fraction exactly as Keras does.
     ``run_name`` saves the history under ``runs_directory()``; ``verbose=2`` prints one line per
-    epoch.
+    epoch. ``listeners`` read the run as it is recorded (``LiveLossPlot``; see ``Recorder``).
     """
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
-    if not model.compiled or getattr(model, "optimizer", None) is None:
-        raise ValueError("model must be compiled before training (build_cnn() compiles it)")
-    _check_positive_integer(epochs, "epochs")
-    _check_positive_integer(batch_size, "batch_size")
-    _check_images(x, "x", model)
-    _check_labels(y, "y", len(x), model)
+    check_compiled(model)
+    checks.positive_integer(epochs, "epochs")
+    checks.positive_integer(batch_size, "batch_size")
+    check_examples(x, y, model)
     if validation_data is not None and validation_split is not None:
         raise ValueError("pass validation_data or validation_split, not both")
     if validation_split is not None:
@@ -263,24 +251,26 @@ def train(
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (x_validation, y_validation)")
-        _check_images(validation_data[0], "validation_data[0]", model)
-        _check_labels(validation_data[1], "validation_data[1]", len(validation_data[0]), model)
+        check_examples(*validation_data, model, "validation_data[0]", "validation_data[1]")
     if batch_size > len(x):
         raise ValueError(f"batch_size={batch_size} is larger than the {len(x)} training samples")
 
     training_data = make_dataset(x, y, batch_size, shuffle=True, seed=seed,
-                                 num_classes=_one_hot_classes(y, model))
+                                 num_classes=one_hot_classes(y, model))
     validation = None
     if validation_data is not None:
         validation = make_dataset(*validation_data, VALIDATION_BATCH_SIZE,
-                                  num_classes=_one_hot_classes(validation_data[1], model))
+                                  num_classes=one_hot_classes(validation_data[1], model))
     run_directory = new_run_directory(run_name) if run_name is not None else None
     # Cross-entropy of a model that learned nothing (uniform over the classes): diagnose() uses it.
     classes = int(model.output_shape[-1])
     baseline_loss = math.log(classes) if "crossentropy" in str(model.loss).lower() else None
-    recorder = HistoryRecorder(
+    recorder = Recorder(
         run_directory,
         record_batches=record_batches,
+        listeners=listeners,
+        batch_size=batch_size,
+        samples=len(x),
         info={"run_name": run_name, "epochs": epochs, "batch_size": batch_size,
               "training_samples": len(x), "seed": seed,
               "run_directory": str(run_directory) if run_directory else None,

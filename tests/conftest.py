@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+os.environ.setdefault("MPLBACKEND", "Agg")  # no windows from tests, before pyplot is imported
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -18,3 +19,12 @@ def fashion_mnist():
 def isolated_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("LCL_RUNS_DIR", str(tmp_path / "runs"))
     return tmp_path / "runs"
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every pyplot figure a test opened, even when it fails."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

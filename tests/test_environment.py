@@ -8,7 +8,7 @@ def test_environment_here_is_ready(monkeypatch):
     assert report["ready"], report["problems"]
     assert report["mode"] == "quick"
     assert report["tensorflow"] != "missing" and report["devices"]
-    assert "fashion" in report["fashion_mnist"].lower() or "/" in report["fashion_mnist"]
+    assert report["fashion_mnist"] == str(data.locate_fashion_mnist())
 
 
 def test_wrong_dataset_variable_makes_it_not_ready(monkeypatch, tmp_path):

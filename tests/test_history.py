@@ -55,7 +55,8 @@ def test_save_and_load_round_trip_with_nan(tmp_path):
                       seconds_per_epoch=[2.0, 2.5], learning_rate=[1e-3, 1e-3],
                       batch_loss=[1.5, 1.0, 0.9], batches_per_epoch=2, info={"seed": 42})
     path = save_history(history, tmp_path / "run")
-    assert path.name == "history.json" and json.loads(path.read_text().replace("NaN", "null"))
+    assert path.name == "history.json"
+    assert json.loads(path.read_text())["metrics"]["val_loss"] == [1.2, math.inf]
     loaded = load_history(tmp_path / "run")
     assert loaded.metrics["loss"][0] == 1.0 and math.isnan(loaded.metrics["loss"][1])
     assert loaded.seconds_per_epoch == [2.0, 2.5] and loaded.info == {"seed": 42}
@@ -107,32 +108,3 @@ def test_early_stopping_epoch_agrees_with_keras(patience):
     assert early_stopping_epoch({"val_loss": [3, 2, 1]}, 2) is None
     with pytest.raises(ValueError, match="patience"):
         early_stopping_epoch({"val_loss": val_loss}, 0)
-
-
-def test_summarize_gives_the_best_epoch_gap_accuracy_and_time():
-    from helpers.history import summarize
-
-    history = History(metrics={"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.6, 0.7],
-                               "val_accuracy": [0.5, 0.8, 0.79]},
-                      seconds_per_epoch=[2.0, 1.0, 1.5])
-    summary = summarize(history)
-    assert summary == {"best_val_loss": 0.6, "best_epoch": 2, "epochs": 3,
-                       "final_gap": pytest.approx(0.4), "final_val_accuracy": 0.79,
-                       "seconds": 4.5}
-    with pytest.raises(ValueError, match="history has no 'val_loss' to summarize"):
-        summarize({"loss": [1.0]})
-
-
-def test_format_table_aligns_names_and_numbers():
-    from helpers.history import format_table
-
-    table = format_table({"baseline": {"best": 0.3123, "epoch": 12},
-                          "a longer name": {"best": 1.5, "epoch": None}})
-    lines = table.splitlines()
-    assert lines[0].split() == ["run", "best", "epoch"]
-    assert set(lines[1]) == {"-"}
-    assert lines[2].split() == ["baseline", "0.312", "12"]
-    assert lines[3].endswith("1.500      -")
-    assert len({len(line) for line in lines}) == 1
-    with pytest.raises(ValueError, match="rows must be a non-empty dict"):
-        format_table({})

@@ -18,8 +18,8 @@ HOMEWORK = ("hw1_losses_by_hand", "hw2_break_and_fix", "hw3_read_the_curves")
 WRONG_ANSWERS = {
     "hw1_losses_by_hand": ("return float(np.mean((y_true - y_pred) ** 2))",
                            "return float(np.sum((y_true - y_pred) ** 2))"),
-    "hw2_break_and_fix": ("fixed_model = build_cnn(dropout=0.5, dense_units=512, augment=True)",
-                          "fixed_model = build_cnn(dropout=0.0, dense_units=512)"),
+    "hw2_break_and_fix": ("build_cnn(dropout=0.5, dense_units=512, augment=True)",
+                          "build_cnn(dropout=0.0, dense_units=512)"),
     "hw3_read_the_curves": ('patterns["A"] = "overfitting"', 'patterns["A"] = "underfitting"'),
 }
 

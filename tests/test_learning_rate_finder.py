@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from helpers.learning_rate_finder import find_learning_rate
-from helpers.models import build_cnn
+from helpers.models import build_cnn, compile_cnn
 from helpers.training import set_seed
 
 
@@ -14,7 +14,7 @@ def small_data(fashion_mnist):
 
 def test_range_test_explodes_restores_the_model_and_suggests_a_sane_rate(small_data):
     set_seed(0)
-    model = build_cnn()
+    model = compile_cnn(build_cnn())
     before = [weights.copy() for weights in model.get_weights()]
     result = find_learning_rate(model, *small_data, start=1e-6, end=100.0, steps=120)
     assert result["stopped_early"]  # rates up to 100 blow Adam up
@@ -29,21 +29,22 @@ def test_range_test_explodes_restores_the_model_and_suggests_a_sane_rate(small_d
 
 
 def test_range_test_that_never_explodes_runs_all_its_steps(small_data):
-    result = find_learning_rate(build_cnn(), *small_data, start=1e-7, end=1e-5, steps=20)
+    result = find_learning_rate(compile_cnn(build_cnn()), *small_data, start=1e-7, end=1e-5, steps=20)
     assert not result["stopped_early"] and len(result["losses"]) == 20
 
 
 @pytest.mark.parametrize("arguments, message", [
-    ({"start": 0}, "start must be a learning rate above 0"),
+    ({"start": 0}, "start must be a number above 0"),
     ({"start": 1.0, "end": 0.1}, "start must be below end"),
     ({"steps": 5}, "steps must be an integer of at least 10"),
+    ({"steps": 20.5}, "steps must be an integer"),
     ({"batch_size": 5000}, "batch_size=5000 is larger than the 2000 images"),
 ])
 def test_bad_arguments_are_refused(small_data, arguments, message):
     with pytest.raises(ValueError, match=message):
-        find_learning_rate(build_cnn(), *small_data, **arguments)
+        find_learning_rate(compile_cnn(build_cnn()), *small_data, **arguments)
 
 
 def test_an_uncompiled_model_is_refused(small_data):
-    with pytest.raises(ValueError, match="model must be a compiled keras.Model"):
-        find_learning_rate(build_cnn(compile=False), *small_data)
+    with pytest.raises(ValueError, match="model must be compiled"):
+        find_learning_rate(build_cnn(), *small_data)

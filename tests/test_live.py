@@ -1,25 +1,33 @@
 import numpy as np
 
-from helpers.live import LiveLossPlot, running_in_notebook
-from helpers.models import build_cnn
+from helpers.history import History
+from helpers.live import LiveLossPlot
+from helpers.models import build_cnn, compile_cnn
+from helpers.training import Recorder
 
 
-def feed(callback, epochs):
-    callback.on_train_begin()
-    for epoch, (loss, val_loss) in enumerate(epochs):
-        callback.on_epoch_end(epoch, {"loss": loss, "val_loss": val_loss, "accuracy": 0.5,
-                                      "val_accuracy": 0.5, "learning_rate": 0.001})
+class FakeRecorder:
+    """What a listener reads: the recorder's history, one epoch added at a time."""
+
+    def __init__(self):
+        self.history = History(metrics={})
+
+
+def feed(listener, epochs):
+    recorder = FakeRecorder()
+    listener.on_train_begin(recorder)
+    for loss, val_loss in epochs:
+        recorder.history.append_epoch({"loss": loss, "val_loss": val_loss, "accuracy": 0.5,
+                                       "val_accuracy": 0.5, "learning_rate": 0.001})
+        listener.on_epoch(recorder)
 
 
 def test_outside_a_notebook_it_prints_one_line_per_epoch(capsys):
-    assert not running_in_notebook()
-    feed(LiveLossPlot(), [(1.0, 1.1), (0.8, 0.9), (0.6, 0.7)])
+    feed(LiveLossPlot(in_notebook=False), [(1.0, 1.1), (0.8, 0.9), (0.6, 0.7)])
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3
     assert lines[0].startswith("epoch   1") and "val_loss 1.1000" in lines[0]
     assert "diagnosis: too_short" in lines[0] and "diagnosis:" in lines[2]
-
-
 def test_in_a_notebook_one_display_is_updated_in_place(monkeypatch):
     shown = []
 
@@ -49,7 +57,10 @@ def test_works_inside_a_real_fit(capsys):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 255, size=(64, 28, 28, 1)).astype("float32") / 255
     labels = np.eye(10, dtype="float32")[rng.integers(0, 10, size=64)]
-    model = build_cnn(filters=2, dense_units=4)
+    model = compile_cnn(build_cnn(filters=2, dense_units=4))
+    recorder = Recorder(listeners=[LiveLossPlot(in_notebook=False)])
     model.fit(images, labels, epochs=3, batch_size=32, validation_split=0.25, verbose=0,
-              callbacks=[LiveLossPlot()])
-    assert len(capsys.readouterr().out.strip().splitlines()) == 3
+              callbacks=[recorder])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and lines[-1].startswith("epoch   3")
+    assert recorder.history.epochs == 3  # the plot kept no copy: it read the recorder

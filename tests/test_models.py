@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers.models import build_cnn
+from helpers.models import OPTIMIZERS, build_cnn, compile_cnn, make_optimizer
 
 
 def layer_summary(model):
@@ -21,32 +21,79 @@ def test_default_is_the_seed_model():
     assert model.layers[1].pool_size == (2, 2)
     assert model.layers[-1].activation.__name__ == "softmax"
     assert model.input_shape == (None, 28, 28, 1)
+    assert not model.compiled  # building and compiling are two steps
+
+
+def test_compile_cnn_compiles_as_the_article_does():
+    model = compile_cnn(build_cnn())
     assert isinstance(model.optimizer, keras.optimizers.Adam)
     assert model.loss == "categorical_crossentropy"
     assert float(model.optimizer.learning_rate) == pytest.approx(0.001)
 
 
-def test_knobs_change_the_model():
+def test_compile_cnn_options():
+    assert compile_cnn(build_cnn(), sparse_labels=True).loss == "sparse_categorical_crossentropy"
+    assert compile_cnn(build_cnn(), learning_rate=0.01).optimizer.learning_rate.numpy() == \
+        pytest.approx(0.01)
+    clipped = compile_cnn(build_cnn(), optimizer="sgd", global_clipnorm=1.0).optimizer
+    assert isinstance(clipped, keras.optimizers.SGD) and clipped.global_clipnorm == 1.0
+    with pytest.raises(ValueError, match="model must be a keras.Model"):
+        compile_cnn("cnn")
+
+
+def test_every_optimizer_name_builds_its_keras_optimizer():
+    assert isinstance(make_optimizer("adamw", 0.01), keras.optimizers.AdamW)
+    momentum = make_optimizer("momentum", 0.05)
+    assert isinstance(momentum, keras.optimizers.SGD) and momentum.momentum == 0.9
+    assert set(OPTIMIZERS) == {"sgd", "momentum", "rmsprop", "adam", "adamw"}
+    assert make_optimizer("adam", 0.01, clipnorm=2.0).clipnorm == 2.0
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (("adagrad", 0.01), "optimizer must be one of"),
+    (("adam", 0), "learning_rate must be a number above 0"),
+    (("adam", 0.01, -1.0), "clipnorm must be a number above 0"),
+])
+def test_bad_optimizer_settings_are_refused(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        make_optimizer(*arguments)
+
+
+def test_width_and_dropout_change_the_layers():
     wide = build_cnn(width=2.0, dense_units=256, dropout=0.0)
     assert [layer.filters for layer in wide.layers if hasattr(layer, "filters")] == [64, 128]
     assert "Dropout" not in [type(layer).__name__ for layer in wide.layers]
-    assert build_cnn(filters=8, conv_blocks=3).layers[4].filters == 32
-    assert [type(layer).__name__ for layer in build_cnn(conv_blocks=0, dense_units=0,
-                                                        dropout=0).layers] == ["Flatten", "Dense"]
+
+
+def test_more_blocks_double_the_filters_each_time():
+    filters = [layer.filters for layer in build_cnn(filters=8, conv_blocks=3).layers
+               if hasattr(layer, "filters")]
+    assert filters == [8, 16, 32]
+
+
+def test_no_convolutions_leaves_only_the_dense_part():
+    layers = build_cnn(conv_blocks=0, dense_units=0, dropout=0).layers
+    assert [type(layer).__name__ for layer in layers] == ["Flatten", "Dense"]
+
+
+def test_batch_norm_and_regularizers():
     normalized = build_cnn(batch_norm=True)
     assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in normalized.layers) == 3
     regularized = build_cnn(l1=1e-5, l2=1e-4)
     assert regularized.layers[0].kernel_regularizer.get_config() == pytest.approx(
         {"l1": 1e-5, "l2": 1e-4})
+
+
+def test_augmentation_adds_layers_but_no_weights():
     augmented = build_cnn(augment=True)
     assert [type(layer).__name__ for layer in augmented.layers[:2]] == ["RandomFlip",
                                                                        "RandomTranslation"]
     assert augmented.count_params() == 225_034
-    assert build_cnn(sparse_labels=True).loss == "sparse_categorical_crossentropy"
-    assert not build_cnn(compile=False).compiled
-    zeros = build_cnn(initializer="zeros", compile=False)
+
+
+def test_zeros_initializer_gives_zero_kernels():
+    zeros = build_cnn(initializer="zeros")
     assert not np.any(zeros.layers[0].kernel.numpy())
-    assert build_cnn(learning_rate=0.01).optimizer.learning_rate.numpy() == pytest.approx(0.01)
 
 
 @pytest.mark.parametrize("arguments, name", [
@@ -61,7 +108,6 @@ def test_knobs_change_the_model():
     (dict(dense_units=-1), "dense_units"),
     (dict(l2=-1e-4), "l2"),
     (dict(l1="a lot"), "l1"),
-    (dict(learning_rate=0), "learning_rate"),
 ])
 def test_bad_knobs_name_the_argument(arguments, name):
     with pytest.raises(ValueError, match=name):

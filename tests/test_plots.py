@@ -1,13 +1,9 @@
 import math
 
-import matplotlib
+import numpy as np
 import pytest
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-
-from helpers.plots import compare_runs, plot_examples, plot_history  # noqa: E402
+from helpers.plots import compare_runs, plot_examples, plot_history
 
 HISTORY = {"loss": [1.0, 0.6, 0.4, 0.3], "val_loss": [1.1, 0.7, 0.65, 0.8],
            "accuracy": [0.6, 0.75, 0.8, 0.85], "val_accuracy": [0.55, 0.7, 0.72, 0.7]}
@@ -24,14 +20,12 @@ def test_plot_history_draws_both_panels_from_epoch_one():
     assert loss_axis.get_xlabel() == "Epochs" and loss_axis.get_ylabel() == "Loss"
     assert "Test" in loss_axis.get_title()
     assert accuracy_axis.get_ylabel() == "Accuracy"
-    matplotlib.pyplot.close(figure)
 
 
 def test_plot_history_without_accuracy_or_validation():
     figure, axes = plot_history({"loss": [1.0, math.nan, 0.5]})
     assert len(axes) == 1
     assert [line.get_label() for line in axes[0].get_lines()] == ["Training loss"]
-    matplotlib.pyplot.close(figure)
 
 
 def test_plot_history_refuses_a_history_without_loss():
@@ -49,7 +43,6 @@ def test_compare_runs_one_colour_per_run_solid_and_dashed():
     assert lines["baseline: training"].get_color() != lines["other: training"].get_color()
     assert lines["other: training"].get_linestyle() == "-"
     assert lines["other: validation"].get_linestyle() == "--"
-    matplotlib.pyplot.close(figure)
 
 
 def test_compare_runs_refuses_bad_input():
@@ -63,7 +56,6 @@ def test_plot_examples_titles_images_with_class_names():
     images = np.zeros((5, 28, 28), dtype=np.uint8)
     figure, axes = plot_examples(images, np.array([0, 9, 1, 2, 3]), count=3)
     assert [axis.get_title() for axis in axes] == ["T-shirt/top", "Ankle boot", "Trouser"]
-    matplotlib.pyplot.close(figure)
     with pytest.raises(ValueError, match="count"):
         plot_examples(images, np.zeros(5, dtype=int), count=6)
 
@@ -77,12 +69,10 @@ def test_plot_history_marks_the_diagnosis():
     labels = [artist.get_label() for artist in axes[0].get_children()]
     assert "Overfitting from epoch 3" in labels
     assert axes[0].get_title().endswith("[overfitting]")
-    matplotlib.pyplot.close(figure)
     spiky = {"loss": [1.0, 0.8, 0.7, 0.6, 0.5], "val_loss": [1.0, 0.8, 1.5, 0.6, 0.55]}
     figure, axes = plot_history(spiky, diagnosis=diagnose(spiky))
     spikes = next(line for line in axes[0].get_lines() if line.get_label() == "Spikes")
     assert list(spikes.get_xdata()) == [3] and list(spikes.get_ydata()) == [1.5]
-    matplotlib.pyplot.close(figure)
 
 
 def test_plot_history_views_shift_log_smoothing_and_early_stopping():
@@ -92,11 +82,9 @@ def test_plot_history_views_shift_log_smoothing_and_early_stopping():
     assert list(lines["Training loss (plotted at epoch - 0.5)"].get_xdata()) == [0.5, 1.5, 2.5, 3.5]
     assert axes[0].get_yscale() == "log"
     assert "Early stopping, patience 1 (epoch 4)" in lines
-    matplotlib.pyplot.close(figure)
     figure, axes = plot_history(HISTORY, smoothing=0.5)
     labels = [line.get_label() for line in axes[0].get_lines()]
     assert "Training loss, smoothed" in labels and "Validation loss, smoothed" in labels
-    matplotlib.pyplot.close(figure)
 
 
 def test_plot_batch_losses_needs_recorded_batches():
@@ -109,7 +97,6 @@ def test_plot_batch_losses_needs_recorded_batches():
     lines = {line.get_label(): line for line in axis.get_lines()}
     assert list(lines["Loss of each batch"].get_xdata()) == [0.5, 1.0, 1.5, 2.0]
     assert list(lines["Reported epoch loss (at epoch - 0.5)"].get_xdata()) == [0.5, 1.5]
-    matplotlib.pyplot.close(figure)
     with pytest.raises(ValueError, match="record_batches=True"):
         plot_batch_losses({"loss": [1.0]})
 
@@ -126,7 +113,6 @@ def test_plot_gallery_titles_each_panel_with_its_diagnosis():
                                                    "c [overfitting]"]
     assert diagnoses["b"].pattern == "healthy"
     assert len(figure.axes) == 4 and not figure.axes[3].get_visible()
-    matplotlib.pyplot.close(figure)
     with pytest.raises(ValueError, match="non-empty dict"):
         plot_gallery({})
 
@@ -143,7 +129,6 @@ def test_learning_rate_finder_plot_uses_a_log_axis_and_marks_the_suggestion():
     assert any("Suggested: 1.0e-03" in text.get_text() for text in axis.get_legend().get_texts())
     with pytest.raises(ValueError, match="result must be the dict find_learning_rate"):
         plot_learning_rate_finder({"losses": losses})
-    matplotlib.pyplot.close(figure)
 
 
 def test_plot_summary_draws_one_bar_per_run_and_highlights_the_reference():
@@ -161,4 +146,32 @@ def test_plot_summary_draws_one_bar_per_run_and_highlights_the_reference():
         plot_summary(runs, reference="nope")
     with pytest.raises(ValueError, match="run 'x' has no 'val_loss'"):
         plot_summary({"x": {"loss": [1.0]}})
-    matplotlib.pyplot.close(figure)
+
+
+def test_plots_draw_into_a_given_axis_without_pyplot():
+    from matplotlib.figure import Figure
+
+    from helpers.plots import plot_batch_losses, to_png
+
+    figure = Figure()
+    left, right = figure.subplots(1, 2)
+    drawn_figure, axis = compare_runs({"a": HISTORY}, ax=left)
+    assert drawn_figure is figure and axis is left and len(left.get_lines()) == 2
+    _, axes = plot_history(HISTORY, ax=right)
+    assert axes == [right] and len(figure.axes) == 2  # the loss panel alone, no accuracy panel
+    recorded = {"loss": [1.0, 0.8], "metrics": None}
+    del recorded["metrics"]
+    with pytest.raises(ValueError, match="record_batches=True"):
+        plot_batch_losses(recorded, ax=left)
+    assert to_png(figure).startswith(b"\x89PNG")
+
+
+def test_plot_history_can_add_the_clean_training_loss():
+    history = {**HISTORY, "clean_loss": [0.9, 0.5, 0.35, 0.25]}
+    _, axes = plot_history(history, clean_loss=True)
+    labels = [line.get_label() for line in axes[0].get_lines()]
+    assert "Training loss, measured clean (epoch end, no dropout)" in labels
+    _, axes = plot_history(history)
+    assert not any("clean" in line.get_label() for line in axes[0].get_lines())
+    with pytest.raises(ValueError, match="CleanTrainingLoss"):
+        plot_history(HISTORY, clean_loss=True)

@@ -13,6 +13,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 HOMEWORK = sorted((ROOT / "homework").glob("hw*.ipynb"))
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 README = (ROOT / "README.md").read_text()
+REPOSITORY = PYPROJECT["project"]["urls"]["Repository"]
 
 
 def requirement_name(requirement):
@@ -39,8 +40,18 @@ def test_notebook_opens_with_title_badges_and_colab_cell(path):
     assert "colab.research.google.com/github/" in title and f"notebooks/{path.name}" in title
     assert "mybinder.org/v2/gh/" in title and f"lab/tree/notebooks/{path.name}" in title
     first_code = "".join(next(cell for cell in cells if cell["cell_type"] == "code")["source"])
-    assert 'if "google.colab" in sys.modules:' in first_code
-    assert "tensorflow" not in first_code.lower().split("pip")[-1], "Colab has TensorFlow already"
+    code_lines = [line for line in first_code.splitlines() if not line.startswith("#")]
+    assert code_lines == ['if "google.colab" in str(get_ipython()):',
+                          f'    %pip install -q "loss-curves-lab @ git+{REPOSITORY}"']
+
+
+def test_the_repository_address_is_the_one_in_pyproject_everywhere():
+    texts = {path.name: path.read_text() for path in [*NOTEBOOKS, *HOMEWORK, ROOT / "README.md"]}
+    owner_and_name = REPOSITORY.removeprefix("https://github.com/")
+    for name, text in texts.items():
+        for address in re.findall(r"(?:github\.com|gh)/([\w.-]+/[\w.-]+?)(?:/blob|/main|\"|\)|\s)",
+                                  text):
+            assert address == owner_and_name, f"{name} names {address}, pyproject {owner_and_name}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)

@@ -6,7 +6,7 @@ import pytest
 
 from helpers import training
 from helpers.history import load_history
-from helpers.models import build_cnn
+from helpers.models import build_cnn, compile_cnn
 
 
 def small_problem(count=192, seed=0):
@@ -19,8 +19,8 @@ def small_problem(count=192, seed=0):
     return images, labels
 
 
-def tiny_model(**options):
-    return build_cnn(filters=4, dense_units=8, **options)
+def tiny_model(sparse_labels=False, **options):
+    return compile_cnn(build_cnn(filters=4, dense_units=8, **options), sparse_labels=sparse_labels)
 
 
 def test_train_records_a_history_and_saves_it_every_epoch():
@@ -38,7 +38,8 @@ def test_train_records_a_history_and_saves_it_every_epoch():
     # Keras reports the mean of the epoch's batch losses; the recorder recovers each batch.
     for epoch in range(3):
         batch_losses = history.batch_loss[epoch * 5:(epoch + 1) * 5]
-        assert np.mean(batch_losses) == pytest.approx(history["loss"][epoch], rel=1e-4)
+        assert np.average(batch_losses, weights=[32, 32, 32, 32, 16]) == pytest.approx(
+            history["loss"][epoch], rel=1e-4)
     assert history["val_loss"][-1] < history["val_loss"][0]
     saved = load_history(history.info["run_directory"])
     assert saved.metrics == history.metrics
@@ -108,16 +109,16 @@ def bad_inputs():
         (dict(x=images[:, :20, :20]), ValueError, "x must have shape"),
         (dict(x=images.tolist()), ValueError, "x must be a numpy array"),
         (dict(y=labels[:-1]), ValueError, "x and y must have the same length"),
-        (dict(epochs=0), ValueError, "epochs must be a positive integer"),
+        (dict(epochs=0), ValueError, "epochs must be an integer of at least 1, got 0"),
         (dict(epochs=2.5), ValueError, "epochs"),
         (dict(batch_size=0), ValueError, "batch_size"),
         (dict(batch_size=1000), ValueError, "batch_size=1000 is larger"),
         (dict(validation_split=1.0), ValueError, "validation_split"),
         (dict(validation_split=0.2, validation_data=(images, labels)), ValueError, "not both"),
         (dict(validation_data=(images, labels[:3])), ValueError, "validation_data\\[1\\]"),
-        (dict(model=build_cnn(compile=False)), ValueError, "compiled"),
+        (dict(model=build_cnn()), ValueError, "compiled"),
         (dict(model="cnn"), ValueError, "model must be a keras.Model"),
-        (dict(model=build_cnn(sparse_labels=True), y=np.eye(10)[labels]), ValueError, "one-hot"),
+        (dict(model=tiny_model(sparse_labels=True), y=np.eye(10)[labels]), ValueError, "one-hot"),
         (dict(run_name="../escape"), ValueError, "run_name"),
     ]
 
@@ -138,11 +139,11 @@ def test_set_seed_refuses_bad_seeds():
         training.set_seed("42")
 
 
-def test_history_recorder_works_with_plain_fit():
+def test_recorder_works_with_plain_fit():
     images, labels = small_problem()
     x = (images.astype(np.float32) / 255.0)[..., np.newaxis]
     y = np.eye(10, dtype=np.float32)[labels]
-    recorder = training.HistoryRecorder()
+    recorder = training.Recorder()
     model = tiny_model()
     keras_history = model.fit(x, y, epochs=2, batch_size=32, validation_split=0.25,
                               callbacks=[recorder], verbose=0)
@@ -161,6 +162,10 @@ def test_clean_training_loss_is_recorded_in_inference_mode():
     expected = model.evaluate(images[:64].astype("float32")[..., None] / 255,
                               np.eye(10)[labels[:64]], verbose=0)[0]
     assert history["clean_loss"][-1] == pytest.approx(expected, rel=1e-4)
+
+
+def test_clean_training_loss_refuses_mismatched_labels():
+    images, labels = small_problem()
     with pytest.raises(ValueError, match="labels"):
         training.train(tiny_model(), images, labels, epochs=1, verbose=0,
                        callbacks=[training.CleanTrainingLoss(images[:64], labels[:10])])
@@ -183,12 +188,48 @@ def test_integer_training_labels_with_one_hot_validation_labels():
     assert mixed["val_loss"] == pytest.approx(plain["val_loss"], rel=1e-5)
 
 
-def test_batch_loss_recovers_each_batch_from_the_running_means():
+def test_batch_loss_recovers_each_batch_from_size_weighted_running_means():
     from helpers.training import batch_loss
 
-    losses, means = [2.0, 1.0, 3.0], []
-    for index, _ in enumerate(losses):
-        means.append(sum(losses[:index + 1]) / (index + 1))
-    recovered = [batch_loss(mean, index, means[index - 1] if index else 0.0)
-                 for index, mean in enumerate(means)]
+    losses, sizes = [2.0, 1.0, 3.0], [64, 64, 16]  # a short last batch
+    seen = np.cumsum(sizes)
+    means = [np.dot(losses[:k + 1], sizes[:k + 1]) / seen[k] for k in range(3)]
+    recovered = [batch_loss(means[k], seen[k], means[k - 1] if k else 0.0, seen[k - 1] if k else 0)
+                 for k in range(3)]
     assert recovered == pytest.approx(losses)
+    with pytest.raises(ValueError, match="samples_seen"):
+        batch_loss(1.0, 64, 1.0, 64)
+
+
+def test_recorded_batch_losses_match_losses_computed_batch_by_batch():
+    # A frozen model (learning rate 0, no dropout): each batch's loss can be computed directly.
+    images, labels = small_problem(80)
+    x = (images.astype(np.float32) / 255.0)[..., np.newaxis]
+    y = np.eye(10, dtype=np.float32)[labels]
+    model = compile_cnn(build_cnn(filters=4, dense_units=8, dropout=0.0), optimizer="sgd",
+                        learning_rate=1e-12)
+    recorder = training.Recorder(record_batches=True, batch_size=32, samples=80)
+    model.fit(x, y, epochs=1, batch_size=32, shuffle=False, callbacks=[recorder], verbose=0)
+    expected = [model.evaluate(x[start:start + 32], y[start:start + 32], verbose=0)[0]
+                for start in (0, 32, 64)]  # the last batch holds 16 images
+    assert recorder.history.batch_loss == pytest.approx(expected, rel=1e-4)
+
+
+def test_recorder_calls_its_listeners_with_itself():
+    images, labels = small_problem()
+    calls = []
+
+    class Listener:
+        def on_train_begin(self, recorder):
+            calls.append(("begin", recorder.history.epochs))
+
+        def on_batch(self, recorder):
+            calls.append(("batch", len(recorder.history.batch_loss)))
+
+        def on_epoch(self, recorder):
+            calls.append(("epoch", recorder.history.epochs))
+
+    training.train(tiny_model(), images, labels, epochs=2, batch_size=64, validation_split=0.25,
+                   record_batches=True, listeners=[Listener()], verbose=0)
+    assert calls == [("begin", 0), ("batch", 1), ("batch", 2), ("batch", 3), ("epoch", 1),
+                     ("batch", 4), ("batch", 5), ("batch", 6), ("epoch", 2)]

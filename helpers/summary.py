@@ -1,0 +1,59 @@
+"""Tables of runs: one run's key numbers, and one table for many runs with their diagnoses.
+
+Introduced in ``04_overfitting.ipynb``; every notebook that compares runs prints its table with
+``summary_table(runs)``.
+"""
+
+from helpers import checks
+from helpers.diagnose import diagnose
+from helpers.history import as_history, lowest_epoch
+
+SUMMARY_COLUMNS = ("best_val_loss", "best_epoch", "final_gap", "final_val_accuracy", "diagnosis")
+
+
+def summarize(history):
+    """Return one run's key numbers as a dict: best validation loss and epoch, final gap, accuracy, time."""
+    history = as_history(history)
+    for key in ("loss", "val_loss"):
+        if key not in history:
+            raise ValueError(f"history has no {key!r} to summarize; it has {history.keys()}")
+    best = lowest_epoch(history["val_loss"], "history['val_loss']")
+    return {
+        "best_val_loss": history["val_loss"][best - 1],
+        "best_epoch": best,
+        "epochs": history.epochs,
+        "final_gap": history["val_loss"][-1] - history["loss"][-1],
+        "final_val_accuracy": history["val_accuracy"][-1] if "val_accuracy" in history else None,
+        "seconds": sum(history.seconds_per_epoch) if history.seconds_per_epoch else None,
+    }
+
+
+def format_table(rows, columns=None):
+    """Return ``rows`` (a dict {name: dict of numbers}) as an aligned plain-text table."""
+    checks.non_empty_dict(rows, "rows", "{row name: {column: value}}")
+    columns = columns or list(next(iter(rows.values())))
+
+    def cell(value):
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return f"{value:.3f}" if abs(value) < 100 else f"{value:.0f}"
+        return str(value)
+
+    table = [["run", *columns]] + [[name, *(cell(row.get(column)) for column in columns)]
+                                   for name, row in rows.items()]
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    lines = ["  ".join(text.ljust(width) if i == 0 else text.rjust(width)
+                       for i, (text, width) in enumerate(zip(line, widths))) for line in table]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def summary_table(runs, columns=SUMMARY_COLUMNS):
+    """Return a text table of ``runs`` ({name: history}): key numbers and ``diagnose``'s pattern."""
+    checks.non_empty_dict(runs, "runs", "{name: history}")
+    rows = {}
+    for name, history in runs.items():
+        history = as_history(history)
+        rows[name] = {**summarize(history), "diagnosis": diagnose(history).pattern}
+    return format_table(rows, list(columns))
