@@ -301,3 +301,12 @@ def test_diagnosis_to_dict_is_plain_json():
 
     data = json.loads(json.dumps(diagnose(SPIKY).to_dict()))
     assert data["pattern"] == "spiky" and data["markers"]["spikes"] == [6, 13]
+
+
+def test_validation_stuck_near_the_baseline_is_underfitting_whatever_the_training_loss():
+    # Batch normalization in a short run (09_techniques): training learns, validation stays at
+    # guessing. Without the baseline the curves alone do not say it.
+    history = {"loss": [1.215, 0.623, 0.509, 0.416, 0.35, 0.309],
+               "val_loss": [2.065, 2.129, 2.195, 2.234, 2.174, 2.251]}
+    result = diagnose(history, baseline_loss=math.log(10))
+    assert result.pattern == "underfitting" and "hardly better than guessing" in result.evidence[0]

@@ -38,7 +38,9 @@ UNDERFITTING_FALL = 0.25  # ...and training loss < 25%: both stay where they sta
 UNDERFITTING_BASELINE_FRACTION = 0.35  # or both best losses are still above 35% of the baseline
 #   loss (a model that learned nothing: ln 10 for 10 classes), when that is known...
 UNDERFITTING_GAP = 0.10  # ...and the training loss ends less than 10% below the validation loss:
-#   a model that fits its training data clearly better than new data is not underfitting
+#   a model that fits its training data clearly better than new data is not underfitting...
+UNDERFITTING_NEAR_BASELINE = 0.80  # ...unless its best validation loss is above 80% of the
+#   baseline: it hardly beats guessing on new data, whatever its training loss
 # A spike: an epoch SPIKE_RATIO (25%, in curves.py) above its neighbours...
 SPIKE_RANGE_FRACTION = 0.10  # ...by a jump of >= 10% of the curve's range...
 SPIKE_NOISE_MULTIPLE = 3.0  # ...and >= 3x the curve's noise (a noisy curve's wiggles are not spikes)
@@ -181,13 +183,16 @@ def check_underfitting(loss, val_loss, markers, baseline_loss=None):
         window = end_window(len(loss), END_FRACTION, END_MIN_EPOCHS)
         best, train_end = min(running_median(val_loss)), end_level(loss, window)
         limit = UNDERFITTING_BASELINE_FRACTION * baseline_loss
+        share = (f"the best validation loss, {best:.3g}, is still {best / baseline_loss:.0%} of the "
+                 f"{baseline_loss:.3g} of a model that learned nothing")
+        if best > UNDERFITTING_NEAR_BASELINE * baseline_loss:
+            return Finding(f"{share} (above {UNDERFITTING_NEAR_BASELINE:.0%}: hardly better than "
+                           f"guessing on new data)")
         if best > limit and min(loss) > limit and train_end > (1 - UNDERFITTING_GAP) * best:
-            return Finding(f"the best validation loss, {best:.3g}, and the lowest training loss, "
-                           f"{min(loss):.3g}, are still {best / baseline_loss:.0%} and "
-                           f"{min(loss) / baseline_loss:.0%} of the {baseline_loss:.3g} of a model "
-                           f"that learned nothing (underfitting above "
-                           f"{UNDERFITTING_BASELINE_FRACTION:.0%}), and the training loss ends at "
-                           f"{train_end:.3g}, not clearly below validation")
+            return Finding(f"{share} (above {UNDERFITTING_BASELINE_FRACTION:.0%}), the lowest "
+                           f"training loss {min(loss):.3g} is too, and the training loss ends at "
+                           f"{train_end:.3g}, not clearly below validation (a gap would show a "
+                           f"model that fits)")
     return None
 
 
