@@ -68,11 +68,16 @@ def fitted_fall(values):
     return -slope * (count - 1)
 
 
-def fitted_fall_error(count, sigma):
-    """Return the standard error of ``fitted_fall`` over ``count`` epochs of noise ``sigma``."""
-    if count < 2:
+def fitted_fall_error(values):
+    """Return the standard error of ``fitted_fall(values)``, from the line's own residuals."""
+    count = len(values)
+    if count < 3:
         return math.inf
-    spread = sum((x - (count - 1) / 2) ** 2 for x in range(count))
+    mean_x, mean_y = (count - 1) / 2, sum(values) / count
+    spread = sum((x - mean_x) ** 2 for x in range(count))
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values)) / spread
+    residuals = [y - mean_y - slope * (x - mean_x) for x, y in enumerate(values)]
+    sigma = math.sqrt(sum(r * r for r in residuals) / (count - 2))
     return sigma * (count - 1) / math.sqrt(spread)
 
 

@@ -31,10 +31,11 @@ OVERFITTING_RANGE_FRACTION = 0.10  # ...a rise of at least 10% of the curve's ra
 OVERFITTING_TRAINING_FALL = 0.05  # ...while training loss fell >= 5% after that minimum
 PLATEAU_FRACTION = 0.25  # or: validation loss has not improved for the last 25% of the run...
 PLATEAU_MIN_EPOCHS = 8  # ...and for at least 8 epochs...
-PLATEAU_TOLERANCE = 0.02  # ...("not improved": fell less than 2% of its level, or than its noise)...
-PLATEAU_TRAINING_FALL = 0.20  # ...while training loss fell >= 20% more: plateau overfitting
+PLATEAU_TOLERANCE = 0.03  # ...("not improved": fell less than 3% of its level, or than its noise)...
+PLATEAU_TRAINING_FALL = 0.20  # ...while training loss fell >= 20% more, to below the validation
+#   loss: plateau overfitting
 UNDERFITTING_VALIDATION_FALL = 0.10  # validation loss fell < 10% from its start to its minimum...
-UNDERFITTING_FALL = 0.25  # ...and training loss < 25%: both stay where they started
+UNDERFITTING_FALL = 0.20  # ...and training loss < 20%: both stay where they started
 UNDERFITTING_BASELINE_FRACTION = 0.35  # or both best losses are still above 35% of the baseline
 #   loss (a model that learned nothing: ln 10 for 10 classes), when that is known...
 UNDERFITTING_GAP = 0.10  # ...and the training loss ends less than 10% below the validation loss:
@@ -52,8 +53,10 @@ CONVERGENCE_FRACTION = 0.25  # "still falling" is judged over the last 25% of th
 CONVERGENCE_MIN_EPOCHS = 4  # ...and at least 4 epochs, by a straight line fitted there:
 NOT_CONVERGED_FALL = 0.10  # both losses still fall by >= 10% of their current level there (fast on a
 #   log scale)...
-NOT_CONVERGED_DROP_FRACTION = 0.25  # ...or by >= 25% of their whole drop so far (not slowing down),
-#   the validation loss also by more than NOISE_MULTIPLE standard errors of the fitted fall
+NOT_CONVERGED_DROP_FRACTION = 0.10  # ...or by >= 10% of their whole drop so far (still a good part
+#   of the pace of the whole run: a fall of 10% over its last quarter is 40% of its average pace),
+#   the validation loss also by more than NOISE_MULTIPLE standard errors of the fitted fall (the
+#   scatter of the window's epochs around the line)
 
 
 @dataclass
@@ -146,12 +149,13 @@ def _check_plateau(loss, val_loss, markers, smoothed, train_smoothed, window):
     stalled = len(val_loss) - 1 - start
     needed = max(PLATEAU_MIN_EPOCHS, math.ceil(PLATEAU_FRACTION * len(val_loss)))
     training_fall = (train_smoothed[start] - train_end) / train_smoothed[start]
-    if stalled >= needed and training_fall >= PLATEAU_TRAINING_FALL:
+    # A training loss still above the validation loss is not fitting its data too well.
+    if stalled >= needed and training_fall >= PLATEAU_TRAINING_FALL and train_end < end:
         markers["overfitting_start"] = start + 1
         return Finding(f"validation loss has not improved since epoch {start + 1}: {stalled} "
                        f"epochs ({needed} make a plateau) in which it fell less than "
-                       f"{tolerance:.3g} (2% or its noise) to {end:.3g}, while training loss fell "
-                       f"{training_fall:.0%} more, to {train_end:.3g}")
+                       f"{tolerance:.3g} ({PLATEAU_TOLERANCE:.0%} or its noise) to {end:.3g}, "
+                       f"while training loss fell {training_fall:.0%} more, to {train_end:.3g}")
     return None
 
 
@@ -245,7 +249,7 @@ def check_not_converged(loss, val_loss, markers, baseline_loss=None):
     for name, values in (("training", loss), ("validation", val_loss)):
         fall, level = fitted_fall(values[-window:]), end_level(values, window)
         drop = values[0] - min(values)
-        error = fitted_fall_error(window, noise(values)) if name == "validation" else 0.0
+        error = fitted_fall_error(values[-window:]) if name == "validation" else 0.0
         if (level <= 0 or drop <= 0 or fall <= NOISE_MULTIPLE * error
                 or (fall < NOT_CONVERGED_FALL * level and fall < NOT_CONVERGED_DROP_FRACTION * drop)):
             return None
