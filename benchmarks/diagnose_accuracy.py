@@ -62,13 +62,12 @@ def confusion_table(results):
                                           for case, verdict in results)]
     short = {p: p.replace("val_below_train", "val<train").replace("not_converged", "not_conv")
              for p in PATTERNS}
-    width = max(len(short[p]) for p in columns)
-    header = "label \\ diagnose".ljust(18) + " ".join(short[p].rjust(width) for p in columns)
-    lines = [header + "   agree", "-" * (len(header) + 8)]
+    header = "label \\ diagnose".ljust(18) + " ".join(short[p] for p in columns)
+    lines = [header + "   agree"]
     for label in labels:
         row = [verdict.pattern for case, verdict in results if case["label"] == label]
-        counts = " ".join(str(row.count(p) or ".").rjust(width) for p in columns)
-        lines.append(f"{label:<18}{counts}   {row.count(label)}/{len(row)}")
+        counts = " ".join(str(row.count(p) or ".").rjust(len(short[p])) for p in columns)
+        lines.append(f"{label:<18}{counts}   {row.count(label)}/{len(row)}".rstrip())
     agree = sum(case["label"] == verdict.pattern for case, verdict in results)
     lines.append(f"{'all':<18}{' ' * (len(header) - 18)}   {agree}/{len(results)}"
                  + (f" = {agree / len(results):.0%}" if results else ""))
