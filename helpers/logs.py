@@ -65,11 +65,10 @@ def _number(cell, where):
 
 
 def _per_epoch(values):
-    """Reduce one column's values within an epoch: the mean of the finite ones, else the first."""
-    finite = [value for value in values if math.isfinite(value)]
-    if finite:
-        return sum(finite) / len(finite)
-    return values[0] if values else None
+    """Reduce one column's values within an epoch: their mean (NaN or infinity if one is)."""
+    if not values:
+        return None
+    return next((value for value in values if not math.isfinite(value)), sum(values) / len(values))
 
 
 def _rename(columns):
@@ -134,7 +133,13 @@ def read_dataframe(frame, source="DataFrame"):
     """Return {metric: per-epoch list} from a pandas DataFrame of per-epoch (or Lightning) rows."""
     if not (hasattr(frame, "columns") and hasattr(frame, "to_dict")):
         raise ValueError(f"{source} must be a pandas DataFrame, got {type(frame).__name__}")
-    return _from_rows(frame.to_dict(orient="records"), list(frame.columns), source)
+    rows = frame.to_dict(orient="records")
+    epochs = [row.get("epoch") for row in rows]
+    if "epoch" in frame.columns and len(set(epochs)) < len(epochs):
+        # Several rows per epoch (Lightning): pandas reads empty cells as NaN; they are missing.
+        rows = [{key: None if isinstance(value, float) and math.isnan(value) else value
+                 for key, value in row.items()} for row in rows]
+    return _from_rows(rows, list(frame.columns), source)
 
 
 def _read_csv(path):

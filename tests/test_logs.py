@@ -109,12 +109,19 @@ def test_a_column_logged_every_few_steps_is_averaged_per_epoch(tmp_path):
     text = "epoch,step,train_loss,val_loss\n0,1,1.0,\n0,3,0.8,\n0,3,,0.85\n1,5,0.6,\n1,7,0.4,\n1,7,,0.6\n"
     (tmp_path / "metrics.csv").write_text(text)
     assert read_log(tmp_path / "metrics.csv") == {"loss": [0.9, 0.5], "val_loss": [0.85, 0.6]}
+    # A NaN step makes its epoch NaN, as in Keras' epoch mean: divergence is not averaged away.
+    (tmp_path / "metrics.csv").write_text(text.replace("1,7,0.4,", "1,7,nan,"))
+    assert math.isnan(read_log(tmp_path / "metrics.csv")["loss"][1])
 
 
-def test_a_dataframe_is_read_like_its_csv(keras_logs):
+def test_a_dataframe_is_read_like_its_csv(keras_logs, tmp_path):
     pandas = pytest.importorskip("pandas")
     folder, history = keras_logs
     assert read_dataframe(pandas.read_csv(folder / "metrics.csv")) == read_log(folder / "metrics.csv")
+    # An epoch without its validation row is dropped, not read as a NaN (divergence).
+    unfinished = LIGHTNING_METRICS.rsplit("3,15,,,,0.76,0.64\n", 1)[0] + "3,15,0.79,0.50,,,\n"
+    (tmp_path / "metrics.csv").write_text(unfinished)
+    assert len(read_dataframe(pandas.read_csv(tmp_path / "metrics.csv"))["loss"]) == EPOCHS - 1
     assert_same_curves(as_history(pandas.DataFrame(history)).metrics, history)
 
 
