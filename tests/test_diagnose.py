@@ -491,3 +491,14 @@ def test_homework_3s_runs_are_diagnosed_as_its_answer_key(letter, expected):
     # homework/make_mystery_histories.py checks each run with the baseline that train() recorded.
     runs = json.loads((Path(__file__).parent.parent / "homework/data/mystery_histories.json").read_text())
     assert diagnose(runs[letter], baseline_loss=math.log(10)).pattern == expected
+
+
+@pytest.mark.parametrize("loss, val_loss", [
+    ([0.0] * 12, [0.0] * 12),  # a perfect fit from the start
+    ([0.5] * 12, [1e-300, 1e-300, 0.5, 0.0, 1e300, 1e-300] * 2),  # absurd scales
+    ([-0.1, -0.5, -0.9, -1.2, -1.4, -1.5], [0.2, 0.1, 0.05, 0.04, 0.04, 0.05]),  # negative losses
+    ([1.0, 0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0, 0.0]),  # zig-zag through zero
+])
+def test_degenerate_curves_get_a_verdict_not_a_crash(loss, val_loss):
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern in PATTERNS and str(result) and result.to_dict()

@@ -145,7 +145,9 @@ def _check_plateau(loss, val_loss, markers, smoothed, train_smoothed, window):
     # "Has not improved since epoch p": from p on, the smoothed validation loss was never more
     # than the tolerance above where it ends, i.e. the epochs after p brought no real gain.
     tolerance = max(PLATEAU_TOLERANCE * abs(end), noise(smoothed))
-    start = next(index for index, value in enumerate(smoothed) if value <= end + tolerance)
+    start = next((index for index, value in enumerate(smoothed) if value <= end + tolerance), None)
+    if start is None:
+        return None
     stalled = len(val_loss) - 1 - start
     needed = max(PLATEAU_MIN_EPOCHS, math.ceil(PLATEAU_FRACTION * len(val_loss)))
     training_fall = (train_smoothed[start] - train_end) / train_smoothed[start]
@@ -217,9 +219,9 @@ def check_spiky(loss, val_loss, markers, baseline_loss=None):
         found = spikes(values)
         for index in found:
             markers.setdefault(marker, []).append(index + 1)
-            descriptions.append(f"{name} loss jumped to {values[index]:.3g} at epoch {index + 1}, "
-                                f"{values[index] / values[index - 1] - 1:.0%} above epoch {index}")
             neighbours = values[index - 1:index + 2:2]
+            descriptions.append(f"{name} loss jumped to {values[index]:.3g} at epoch {index + 1}, "
+                                f"{values[index] / max(neighbours) - 1:.0%} above its neighbours")
             major = major or values[index] >= (1 + SPIKE_MAJOR_RATIO) * max(neighbours)
         major = major or len(found) * SPIKE_EPOCHS_PER_SPIKE >= len(values)
     if not descriptions:
@@ -234,7 +236,7 @@ def check_val_below_train(loss, val_loss, markers, baseline_loss=None):
     """Validation loss clearly below training loss over the last half of the run."""
     half = max(2, len(loss) // 2)
     training, validation = end_level(loss, half), end_level(val_loss, half)
-    if validation <= (1 - VALIDATION_BELOW_MARGIN) * training:
+    if training > 0 and validation <= (1 - VALIDATION_BELOW_MARGIN) * training:
         return Finding(f"over the last {half} epochs validation loss had a median of "
                        f"{validation:.3g}, {1 - validation / training:.0%} below the training "
                        f"loss's {training:.3g}")
