@@ -124,11 +124,18 @@ class History:
 
 
 def as_history(source):
-    """Return a History from a History, a Keras History, its ``.history`` dict, or a saved run path."""
+    """Return a History from a History, a Keras History, its ``.history`` dict, a saved run path,
+    a training log (file or TensorBoard folder, see ``helpers.logs``) or a pandas DataFrame."""
+    from helpers import logs  # readers of training logs (CSV, JSON, TensorBoard, DataFrame)
+
     if isinstance(source, History):
         return source
     if isinstance(source, (str, os.PathLike)):
-        return load_history(source)
+        if (Path(source) / HISTORY_FILE_NAME).is_file() or logs.is_saved_run(source):
+            return load_history(source)
+        return History(metrics=logs.read_log(source))
+    if hasattr(source, "columns") and hasattr(source, "to_dict"):
+        return History(metrics=logs.read_dataframe(source))
     if hasattr(source, "history") and isinstance(source.history, dict):
         return History(metrics=dict(source.history))
     if isinstance(source, dict):
@@ -136,8 +143,8 @@ def as_history(source):
             return History(**source)
         return History(metrics=dict(source))
     raise ValueError(
-        f"history must be a helpers History, a Keras History, its .history dict or a path to a "
-        f"saved run, got {type(source).__name__}"
+        f"history must be a helpers History, a Keras History, its .history dict, a path to a "
+        f"saved run or a training log, or a pandas DataFrame, got {type(source).__name__}"
     )
 
 

@@ -1,4 +1,6 @@
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,7 +45,7 @@ def test_overfitting_evidence_names_the_epochs_and_numbers():
     result = diagnose(OVERFITTING)
     best = int(np.argmin(OVERFITTING["val_loss"])) + 1
     assert result.markers["overfitting_start"] == best
-    assert f"validation loss minimum at epoch {best}" in result.evidence[0]
+    assert f"validation loss lowest at epoch {best}" in result.evidence[0]
     assert "rose" in result.evidence[0] and "training loss fell" in result.evidence[0]
     assert "04_overfitting" in result.advice
 
@@ -54,12 +56,15 @@ def test_spikes_are_marked():
 
 
 def test_a_history_can_show_several_patterns():
-    # Learning rate far too low: hardly learning (underfitting) yet still steadily falling.
+    # Learning rate far too low: far above the 10-class baseline (underfitting), still falling.
     slow = {"loss": [2.30 * 0.97**e for e in range(10)],
             "val_loss": [2.29 * 0.97**e for e in range(10)]}
-    result = diagnose(slow)
+    result = diagnose(slow, baseline_loss=math.log(10))
     assert result.pattern == "underfitting"
     assert "not_converged" in result.patterns
+    # Without the baseline, a steady 3% fall per epoch is only "not converged": falling 24% is
+    # not "both stay where they started".
+    assert diagnose(slow).pattern == "not_converged"
 
 
 @pytest.mark.parametrize("epochs", [1, 2])
@@ -153,3 +158,347 @@ def test_one_huge_spike_that_recovers_is_spiky_not_diverged():
                "val_loss": [1.87, 1.2, 10.09, 0.8, 0.7, 0.8, 0.82, 0.89, 0.83, 0.86]}
     result = diagnose(history, baseline_loss=math.log(10))
     assert result.pattern == "spiky" and result.markers["spikes"] == [3]
+
+
+# Rules that hold on real curves (issue 12). Each test below is a shape that the earlier rules
+# got wrong on real histories; the numbers are made up to have that shape.
+RNG = np.random.default_rng(12)
+
+
+def noisy(values, relative_noise):
+    """The values with Gaussian noise of a given fraction of each value."""
+    return list(np.asarray(values) * (1 + relative_noise * RNG.standard_normal(len(values))))
+
+
+def test_a_validation_plateau_while_training_keeps_falling_is_overfitting():
+    epochs = np.arange(100)
+    loss = list(0.3 + 1.5 * np.exp(-epochs / 8) - 0.002 * epochs)  # keeps falling, 1.8 -> 0.1
+    val_loss = noisy(0.75 + 1.1 * np.exp(-epochs / 5), 0.02)  # flat at ~0.75 from epoch ~20
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern == "overfitting", str(result)
+    assert "has not improved since epoch" in result.evidence[0]
+    assert 10 <= result.markers["overfitting_start"] <= 40
+    # The same validation curve with a training loss that levels off too is not overfitting...
+    flat_training = list(0.3 + 1.5 * np.exp(-epochs / 4))
+    assert diagnose({"loss": flat_training, "val_loss": val_loss}).pattern != "overfitting"
+    # ...and it takes a training loss falling by a fifth or more during the plateau.
+    for fall, expected in ((0.10, "healthy"), (0.30, "overfitting")):
+        training = 0.5 + 1.3 * np.exp(-epochs / 4) - fall * 0.5 * np.clip((epochs - 20) / 79, 0, 1)
+        assert diagnose({"loss": list(training), "val_loss": val_loss}).pattern == expected, fall
+
+
+def test_one_late_low_epoch_does_not_cancel_a_clear_rise():
+    loss = list(np.linspace(1.0, 0.1, 30))
+    val_loss = [0.9, 0.7, 0.6, 0.55, 0.5] + list(np.linspace(0.5, 0.9, 24)) + [0.52]
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern == "overfitting" and result.markers["overfitting_start"] <= 6
+
+
+def test_a_tiny_rise_on_a_wide_curve_is_not_overfitting():
+    # Validation falls from 0.24 to 0.040 (a range of 0.2) and ends 0.004 above its minimum.
+    val_loss = list(0.04 + 0.2 * np.exp(-np.arange(20) / 3))[:17] + [0.0425, 0.043, 0.044]
+    loss = list(0.03 + 0.2 * np.exp(-np.arange(20) / 3) - 0.0005 * np.arange(20))
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert "overfitting" not in result.patterns, str(result)
+
+
+def test_a_long_run_still_falling_one_percent_per_epoch_is_not_converged():
+    epochs = np.arange(150)
+    still_falling = 2.0 * 0.99**epochs
+    result = diagnose({"loss": list(still_falling), "val_loss": list(1.05 * still_falling)})
+    assert result.pattern == "not_converged", str(result)
+    levelled_off = 0.3 + 1.7 * np.exp(-epochs / 15)
+    assert diagnose({"loss": list(levelled_off), "val_loss": list(levelled_off + 0.02)}).pattern == "healthy"
+
+
+def test_a_loss_still_falling_fast_for_its_level_is_not_converged():
+    # The last 4 epochs fall by 20-30% of the level but under 10% of the drop from epoch 1.
+    epochs = np.arange(10)
+    loss, val_loss = 0.4 + 2.5 * np.exp(-0.4 * epochs), 0.45 + 1.5 * np.exp(-0.35 * epochs)
+    result = diagnose({"loss": list(loss), "val_loss": list(val_loss)})
+    assert result.pattern == "not_converged" and "of its level" in result.evidence[0], str(result)
+
+
+def test_noise_at_the_end_of_a_short_run_is_not_still_falling():
+    # Flat at 0.5 +- 4% after epoch 4: the last epochs happen to fall by about the noise.
+    loss = [1.2, 0.8, 0.6, 0.52, 0.5, 0.51, 0.49, 0.52, 0.5, 0.48]
+    val_loss = [1.1, 0.8, 0.62, 0.55, 0.53, 0.56, 0.52, 0.55, 0.53, 0.51]
+    assert "not_converged" not in diagnose({"loss": loss, "val_loss": val_loss}).patterns
+
+
+def test_a_loss_that_leaves_its_minimum_for_good_has_diverged():
+    # Climbs 9x from its minimum for six epochs but stays below its huge first value.
+    loss = [50.0, 5.0, 1.0, 0.6, 0.5, 1.8, 3.0, 4.5, 4.4, 4.6, 4.5]
+    val_loss = [40.0, 4.0, 1.1, 0.7, 0.6, 2.0, 3.5, 5.0, 4.8, 5.1, 5.0]
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern == "diverged", str(result)
+    assert result.markers["diverged_at"] == 6 and "stayed above 3x" in result.evidence[0]
+
+
+def test_validation_tripling_while_training_keeps_falling_is_overfitting_not_divergence():
+    loss = list(np.linspace(1.0, 0.02, 20))
+    val_loss = [1.0, 0.6, 0.4, 0.3] + list(np.linspace(0.35, 1.2, 16))
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern == "overfitting", str(result)
+
+
+def test_an_exploded_first_epoch_is_skipped():
+    # Epoch 1 at 3.7e5, then both flat at the entropy of the class split: learned nothing.
+    loss = [3.7e5] + [0.6886, 0.6885, 0.6886, 0.6885, 0.6884] * 4
+    val_loss = [0.6889, 0.6887, 0.6888, 0.6887, 0.6886] * 4 + [0.6887]
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern == "underfitting", str(result)
+    assert "is an outlier" in result.evidence[0]
+
+
+def test_a_batch_norm_first_validation_epoch_does_not_hide_a_later_spike():
+    loss = list(np.linspace(1.0, 0.4, 12))
+    val_loss = [8.0, 1.0, 0.85, 0.75, 0.7, 1.2, 0.66, 0.64, 0.62, 0.6, 0.59, 0.58]
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.markers.get("spikes") == [6], str(result)
+
+
+def test_one_spike_in_a_long_run_is_minor_and_noise_is_no_spike():
+    epochs = np.arange(200)
+    loss = list(0.4 + np.exp(-epochs / 10))
+    smooth_val = 0.45 + np.exp(-epochs / 10)
+    one_spike = list(smooth_val)
+    one_spike[120] *= 1.3
+    result = diagnose({"loss": loss, "val_loss": one_spike})
+    assert result.pattern == "healthy" and result.patterns == ["healthy", "spiky"], str(result)
+    assert "minor" in result.evidence[-1]
+    wiggly = noisy(smooth_val, 0.08)  # +-8% noise: an epoch 25% up is nothing special here
+    assert diagnose({"loss": loss, "val_loss": wiggly}).pattern == "healthy"
+
+
+def test_a_noisy_curves_ordinary_wiggles_are_not_spikes():
+    from helpers.diagnose.rules import spikes
+
+    epochs = np.arange(40)
+    wiggly = (0.5 + np.exp(-epochs / 5)) * (1 + 0.15 * np.random.default_rng(4).standard_normal(40))
+    assert spikes(list(wiggly)) == []
+
+
+def test_several_patterns_primary_is_the_most_serious():
+    history = {key: list(values) for key, values in OVERFITTING.items()}
+    history["val_loss"][10] *= 2.5  # one big spike on top of overfitting
+    result = diagnose(history)
+    assert result.patterns[:2] == ["overfitting", "spiky"], str(result)
+    assert len(result.evidence) == len(result.patterns)
+
+
+def test_a_good_model_on_a_hard_data_set_is_not_underfitting():
+    # 7 classes, best validation loss 0.57 x ln 7, training loss 0.41 x ln 7: both above 35% of
+    # the baseline, but training is clearly below validation: the model learned.
+    epochs = np.arange(30)
+    loss = list(0.8 + 1.4 * np.exp(-epochs / 6))
+    val_loss = list(1.1 + 0.9 * np.exp(-epochs / 5))
+    assert diagnose({"loss": loss, "val_loss": val_loss}, baseline_loss=math.log(7)).pattern == "healthy"
+    # Training loss stuck at the validation loss, both far above the baseline: underfitting.
+    stuck = list(1.5 + 0.8 * np.exp(-epochs / 3))
+    result = diagnose({"loss": stuck, "val_loss": stuck}, baseline_loss=math.log(10))
+    assert result.pattern == "underfitting" and "not clearly below validation" in result.evidence[0]
+
+
+def test_a_high_floor_loss_is_not_underfitting_but_a_flat_validation_loss_is():
+    # A regression loss that falls 20% and levels off: the noise floor, not underfitting.
+    epochs = np.arange(25)
+    loss = list(0.8 + 0.2 * np.exp(-epochs / 3))
+    val_loss = list(0.82 + 0.2 * np.exp(-epochs / 3))
+    assert diagnose({"loss": loss, "val_loss": val_loss}).pattern == "healthy"
+    # Validation flat from epoch 1 and training hardly moving: nothing learned that carries over.
+    flat = [0.345, 0.347, 0.346, 0.345, 0.349, 0.346, 0.347, 0.345, 0.346, 0.348] * 2
+    slow = list(1.17 - 0.16 * (1 - np.exp(-epochs[:20] / 4)))
+    result = diagnose({"loss": slow, "val_loss": flat})
+    assert result.pattern == "underfitting" and "val_below_train" in result.patterns
+
+
+def test_the_validation_below_training_explanation_names_every_cause():
+    text = diagnose(VAL_BELOW).explanation
+    for cause in ("dropout", "augmentation", "batch norm", "easier", "leak", "half-epoch"):
+        assert cause in text, cause
+
+
+def test_diagnosis_to_dict_is_plain_json():
+    data = json.loads(json.dumps(diagnose(SPIKY).to_dict()))
+    assert data["pattern"] == "spiky" and data["markers"]["spikes"] == [6, 13]
+
+
+def test_validation_stuck_near_the_baseline_is_underfitting_whatever_the_training_loss():
+    # Batch normalization in a short run (09_techniques): training learns, validation stays at
+    # guessing. Without the baseline the curves alone do not say it.
+    history = {"loss": [1.215, 0.623, 0.509, 0.416, 0.35, 0.309],
+               "val_loss": [2.065, 2.129, 2.195, 2.234, 2.174, 2.251]}
+    result = diagnose(history, baseline_loss=math.log(10))
+    assert result.pattern == "underfitting" and "hardly better than guessing" in result.evidence[0]
+
+
+# The recipes' own runs: quick mode, seed 42, recorded while notebooks 03-11 ran (at commit
+# d622856), each with what its notebook asserts about diagnose(). (run, check, expected, whether
+# train() recorded the baseline ln 10, training losses, validation losses; 6 significant digits.)
+RECIPE_RUNS = [
+    ('03 small run, no dropout', '==', 'overfitting', True,
+     ('1.07478 0.55527 0.476215 0.401966 0.317137 0.261601 0.258563 0.206812 0.164653 0.162127 '
+      '0.0983237 0.110437 0.0901988 0.0608917 0.083485'),
+     ('0.615572 0.464977 0.56018 0.416866 0.391344 0.41992 0.491307 0.462297 0.452063 0.434707 '
+      '0.560643 0.544694 0.510137 0.633358 0.552762')),
+    ('03 main run', 'in', ('healthy', 'not_converged', 'val_below_train'), True,
+     '1.25975 0.759723 0.64267 0.581973',
+     '0.725295 0.608858 0.541664 0.503971'),
+    ('04 overfitting recipe', '==', 'overfitting', True,
+     ('1.46122 0.786129 0.592479 0.573333 0.463253 0.406674 0.391166 0.321433 0.281113 0.24023 '
+      '0.224406 0.244336 0.196019 0.22124 0.159954 0.120752 0.099587 0.0848025 0.0796086 0.0623578'),
+     ('1.07685 0.752373 0.666245 0.646108 0.678404 0.676417 0.629628 0.658367 0.643783 0.659093 '
+      '0.646747 0.724834 0.715399 0.71206 0.695579 0.692126 0.805571 0.786089 0.765208 0.769948')),
+    ('04 augmentation', '!=', 'overfitting', True,
+     ('1.80771 1.12611 0.934401 0.85722 0.814703 0.752394 0.718358 0.692006 0.667379 0.639397 '
+      '0.663451 0.61986 0.634711 0.618091 0.570536 0.550517 0.544633 0.554679 0.50566 0.528579'),
+     ('1.28963 0.964195 0.894555 0.852839 0.793616 0.822168 0.745379 0.741068 0.72619 0.811324 '
+      '0.743127 0.766674 0.727379 0.664886 0.700827 0.715605 0.779801 0.662406 0.73591 0.707373')),
+    ('04 early stopping, kept part', '!=', 'overfitting', False,
+     '1.46122 0.786129 0.592479 0.573333 0.463253 0.406674 0.391166',
+     '1.07685 0.752373 0.666245 0.646108 0.678404 0.676417 0.629628'),
+    ('04 more data', '==', 'overfitting', True,
+     ('1.1742 0.611596 0.531189 0.454186 0.372546 0.334195 0.296546 0.254748 0.220311 0.216325 '
+      '0.161783 0.152839 0.125647 0.110531 0.106209 0.0947217 0.0588694 0.044333 0.0444556 '
+      '0.0346999'),
+     ('0.663704 0.503615 0.568791 0.448495 0.432079 0.411514 0.45443 0.398227 0.412505 0.375235 '
+      '0.461383 0.471357 0.442789 0.51265 0.51357 0.451921 0.466543 0.528062 0.525924 0.530642')),
+    ('04 dropout + augmentation', '!=', 'overfitting', True,
+     ('1.96054 1.30401 1.0688 0.918907 0.8374 0.866451 0.788315 0.75771 0.727314 0.69911 0.75283 '
+      '0.673139 0.723197 0.682153 0.666562 0.633524 0.624423 0.632855 0.599147 0.601376'),
+     ('1.40323 0.978243 0.844476 0.80901 0.790965 0.789294 0.768956 0.773601 0.719505 0.74269 '
+      '0.713714 0.736126 0.700267 0.724404 0.701714 0.711666 0.733201 0.66267 0.69552 0.691226')),
+    ('05 healthy recipe', '==', 'healthy', True,
+     '1.38353 0.76282 0.639649 0.57785 0.516609 0.477859 0.437007 0.412692 0.38859 0.37023',
+     '0.756659 0.618816 0.56196 0.510345 0.492015 0.469757 0.465954 0.460038 0.432718 0.451786'),
+    ('05 too small', '==', 'underfitting', True,
+     '2.22984 2.10856 1.9915 1.89277 1.81079 1.73462 1.65963 1.59557 1.53945 1.49191',
+     '2.15158 2.02731 1.92395 1.82748 1.75676 1.68425 1.61692 1.56298 1.51428 1.48932'),
+    ('05 dense 128', '!=', 'underfitting', True,
+     '1.09081 0.671283 0.563524 0.507293 0.479173 0.451103 0.424491 0.395204 0.37369 0.356057',
+     '0.712642 0.64774 0.556631 0.539648 0.502892 0.618242 0.500452 0.530263 0.535815 0.509627'),
+    ('05 learning rate 1e-6', '==', 'underfitting', True,
+     '2.30084 2.29859 2.29771 2.29528',
+     '2.30141 2.29924 2.29706 2.29484'),
+    ('05 learning rate 3e-4', '!=', 'underfitting', True,
+     '1.89972 1.05615 0.817579 0.739559 0.675946 0.630084 0.598163 0.588334 0.540983 0.535238',
+     '1.21055 0.772829 0.655999 0.621077 0.598526 0.576894 0.555978 0.552064 0.523894 0.533278'),
+    ('05 L2 0.1', '==', 'underfitting', True,
+     '14.4976 3.23692 2.25562 2.04237 1.9442 1.90048',
+     '4.87411 2.40645 2.02193 1.90467 1.87004 1.80345'),
+    ('05 L2 1e-4', '!=', 'underfitting', True,
+     '1.40901 0.793115 0.670253 0.605399 0.544582 0.506138 0.469729 0.448223 0.421959 0.406235',
+     '0.793934 0.653053 0.591002 0.541721 0.524311 0.501938 0.495476 0.487034 0.466572 0.476587'),
+    ('05 two epochs', '==', 'too_short', True,
+     '1.38353 0.76282',
+     '0.756659 0.618816'),
+    ('06 spiky recipe', '==', 'spiky', True,
+     '1.56051 0.935907 0.76978 1.67231 0.953901 0.87487 0.840456 0.889064 0.793328 0.754868',
+     '0.791438 0.671815 0.551177 0.764766 0.672245 0.648631 0.634178 0.706075 0.625342 0.59618'),
+    ('06 peaks of 10x', 'not in patterns', 'spiky', True,
+     '1.56051 0.935907 0.76978 0.844896 0.635925 0.563415 0.54165 0.618883 0.495933 0.469568',
+     '0.791438 0.671815 0.551177 0.641946 0.516476 0.490382 0.461837 0.473401 0.437734 0.417722'),
+    ('06 constant rate', 'not in patterns', 'spiky', True,
+     '1.56051 0.935907 0.76978 0.699066 0.646158 0.615022 0.59169 0.549233 0.518395 0.491235',
+     '0.791438 0.671815 0.551177 0.540791 0.533212 0.505364 0.481249 0.440049 0.444225 0.422997'),
+    ('06 diverged recipe (NaN)', '==', 'diverged', True,
+     'nan',
+     'nan'),
+    ('06 huge learning rate', '==', 'diverged', True,
+     '289682 2.33209 2.32371 2.32943 2.3287',
+     '2.31498 2.31887 2.31297 2.3155 2.33014'),
+    ('06 sane initialization', 'not in', ('diverged', 'underfitting'), True,
+     '2.00881 1.34708 1.10511 0.986435 0.902142',
+     '1.36752 1.04023 0.909175 0.87474 0.798774'),
+    ('06 huge rate, clipped', '!=', 'diverged', True,
+     '2.49647 2.33209 2.32371 2.32943 2.3287',
+     '2.31498 2.31887 2.31297 2.3155 2.33014'),
+    ('07 dropout 0.7', '==', 'val_below_train', True,
+     '1.66293 1.0682 0.900911 0.796351 0.748505 0.690898 0.666018 0.647851 0.606322 0.593543',
+     '0.898087 0.777181 0.672069 0.633867 0.608255 0.587856 0.570381 0.565055 0.531933 0.537264'),
+    ('07 easier validation set', '==', 'val_below_train', True,
+     '1.24577 0.679578 0.586543 0.520479 0.476941 0.441406 0.409739 0.383826 0.343196 0.325039',
+     '0.452852 0.338187 0.32692 0.340197 0.254506 0.287796 0.272877 0.306236 0.26526 0.280923'),
+    ('08 learning rate 1e-5', '==', 'underfitting', True,
+     '2.29797 2.28699 2.27633 2.26207 2.25311 2.24073',
+     '2.29711 2.28571 2.27406 2.26204 2.24957 2.23631'),
+    ('08 suggested learning rate', '!=', 'underfitting', True,
+     '1.37644 0.756454 0.655867 0.551406 0.503501 0.474713',
+     '0.69377 0.585664 0.529274 0.497871 0.469593 0.41177'),
+    ('08 dense 4, no convolutions', '==', 'underfitting', True,
+     '2.26427 2.17773 2.12044 2.07077 2.02599 1.98564',
+     '2.19665 2.12823 2.07536 2.03358 1.97998 1.93655'),
+    ('08 zeros initialization', '==', 'underfitting', True,
+     '2.30267 2.30261 2.30253 2.30252 2.30246 2.30245',
+     '2.30291 2.30319 2.30333 2.30357 2.30378 2.30408'),
+    ('08 tiny initialization', '==', 'underfitting', True,
+     '2.30267 2.30261 2.30253 2.30252 2.30247 2.30245',
+     '2.30292 2.3032 2.30333 2.30358 2.3038 2.30411'),
+    ('08 huge initialization', '==', 'diverged', True,
+     '1.22764e+12 1.21714e+12 1.20631e+12 1.15338e+12 1.1391e+12 1.12328e+12',
+     '8.70897e+11 8.49822e+11 8.29879e+11 8.10758e+11 7.92276e+11 7.74596e+11'),
+    ('08 he_normal', 'not in', ('underfitting', 'diverged'), True,
+     '1.60168 0.915821 0.762919 0.67975 0.622005 0.59563',
+     '0.763921 0.612773 0.55994 0.531645 0.48163 0.467753'),
+    ('08 glorot_uniform', 'not in', ('underfitting', 'diverged'), True,
+     '1.78089 1.03123 0.851678 0.725385 0.687031 0.639684',
+     '0.954576 0.730651 0.618978 0.57216 0.526434 0.501352'),
+    ('11 healthy recipe', '==', 'healthy', True,
+     '1.31662 0.775157 0.651294 0.568618 0.539557 0.494358 0.456109 0.421909 0.401962 0.381634',
+     '0.80563 0.764714 0.61952 0.607709 0.559435 0.537345 0.505448 0.510197 0.472611 0.478853'),
+    ('11 overfitting recipe', '==', 'overfitting', True,
+     ('1.46122 0.786129 0.592479 0.573333 0.463253 0.406674 0.391166 0.321433 0.281113 0.24023 '
+      '0.224406 0.244336 0.196019 0.22124 0.159954 0.120752 0.099587 0.0848025 0.0796086 0.0623578'),
+     ('1.07685 0.752373 0.666245 0.646108 0.678404 0.676417 0.629628 0.658367 0.643783 0.659093 '
+      '0.646747 0.724834 0.715399 0.71206 0.695579 0.692126 0.805571 0.786089 0.765208 0.769948')),
+    ('11 underfitting recipe', '==', 'underfitting', True,
+     '2.22596 2.10451 2.02288 1.95751 1.87349 1.76137 1.64895 1.56606 1.50189 1.44334',
+     '2.16989 2.0933 2.02965 1.97067 1.89216 1.77229 1.67995 1.60395 1.54398 1.48253'),
+    ('11 spiky recipe', '==', 'spiky', True,
+     '1.42872 0.872536 0.734153 1.08991 0.772259 0.694121 0.653896 0.776372 0.684127 0.621323',
+     '0.793143 0.739369 0.64806 0.729986 0.665733 0.639285 0.628314 0.693099 0.61076 0.591409'),
+    ('11 diverged recipe', '==', 'diverged', True,
+     'nan',
+     'nan'),
+    ('11 val_below_train recipe', '==', 'val_below_train', True,
+     '1.66293 1.0682 0.900911 0.796351 0.748505 0.690898 0.666018 0.647851 0.606322 0.593543',
+     '0.898087 0.777181 0.672069 0.633867 0.608255 0.587856 0.570381 0.565055 0.531933 0.537264'),
+]
+
+
+@pytest.mark.parametrize("run, check, expected, with_baseline, loss, val_loss", RECIPE_RUNS,
+                         ids=[run[0] for run in RECIPE_RUNS])
+def test_the_recipes_runs_are_diagnosed_as_their_notebooks_assert(run, check, expected,
+                                                                   with_baseline, loss, val_loss):
+    history = {"loss": [float(value) for value in loss.split()],
+               "val_loss": [float(value) for value in val_loss.split()]}
+    result = diagnose(history, baseline_loss=math.log(10) if with_baseline else None)
+    holds = {"==": result.pattern == expected, "!=": result.pattern != expected,
+             "in": result.pattern in expected, "not in": result.pattern not in expected,
+             "not in patterns": expected not in result.patterns}[check]
+    assert holds, f"{run}: expected pattern {check} {expected}\n{result}"
+    if run == "03 small run, no dropout":  # 03 asserts the marker is the best epoch
+        assert result.markers["overfitting_start"] == history["val_loss"].index(min(history["val_loss"])) + 1
+    if run == "06 spiky recipe":  # 06 asserts a spike is marked at epoch 4 or 8
+        assert {4, 8} & set(result.markers.get("spikes", []) + result.markers.get("training_spikes", []))
+
+
+@pytest.mark.parametrize("letter, expected", [("A", "overfitting"), ("B", "val_below_train"),
+                                              ("C", "diverged"), ("D", "healthy"), ("E", "spiky"),
+                                              ("F", "underfitting")])
+def test_homework_3s_runs_are_diagnosed_as_its_answer_key(letter, expected):
+    # homework/make_mystery_histories.py checks each run with the baseline that train() recorded.
+    runs = json.loads((Path(__file__).parent.parent / "homework/data/mystery_histories.json").read_text())
+    assert diagnose(runs[letter], baseline_loss=math.log(10)).pattern == expected
+
+
+@pytest.mark.parametrize("loss, val_loss", [
+    ([0.0] * 12, [0.0] * 12),  # a perfect fit from the start
+    ([0.5] * 12, [1e-300, 1e-300, 0.5, 0.0, 1e300, 1e-300] * 2),  # absurd scales
+    ([-0.1, -0.5, -0.9, -1.2, -1.4, -1.5], [0.2, 0.1, 0.05, 0.04, 0.04, 0.05]),  # negative losses
+    ([1.0, 0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0, 0.0]),  # zig-zag through zero
+])
+def test_degenerate_curves_get_a_verdict_not_a_crash(loss, val_loss):
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern in PATTERNS and str(result) and result.to_dict()
