@@ -59,7 +59,7 @@ def test_the_repository_address_is_the_one_in_pyproject_everywhere():
 def test_notebook_checks_its_claims_and_is_listed_in_the_readme(path):
     source = "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"]
                        if cell["cell_type"] == "code")
-    assert re.search(r"^\s*assert ", source, re.MULTILINE), f"{path.name} asserts nothing"
+    assert re.search(r"^\s*(assert |check\()", source, re.MULTILINE), f"{path.name} checks nothing"
     assert path.stem in README
 
 
