@@ -15,6 +15,7 @@ from helpers import checks
 from helpers.data import CLASS_NAMES
 from helpers.diagnose import diagnose
 from helpers.history import as_history, lowest_epoch, smooth, stopping_epoch
+from helpers.summary import seed_band
 
 TRAIN_STYLE = dict(linestyle="-", marker="o", markersize=3)
 VALIDATION_STYLE = dict(linestyle="--", marker="s", markersize=3)
@@ -325,3 +326,20 @@ def plot_summary(runs, reference=None, title="Best validation loss per run"):
     curves.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
     return figure, (bars, curves)
+
+
+def plot_band(runs, key="val_loss", label=None, ax=None, color=None):
+    """Draw several seeds of one setting as a band (min to max) around their mean; return (fig, axis).
+
+    ``runs`` is ``{seed: history}`` (``recipes.run_seeds`` returns one).
+    """
+    band = seed_band(runs, key)
+    figure, axis = _new_axis(ax, (8, 4.5))
+    name = label or key.replace("_", " ")
+    line = axis.plot(band["epochs"], band["mean"], color=color,
+                     label=f"{name}: mean of {len(runs)} seeds")[0]
+    axis.fill_between(band["epochs"], band["min"], band["max"], color=line.get_color(), alpha=0.2,
+                      label=f"{name}: range over seeds")
+    _label_epoch_axis(axis, key.replace("_", " ").capitalize())
+    axis.legend(fontsize="small")
+    return figure, axis

@@ -25,8 +25,9 @@ class Recipe:
     are defined). ``model`` holds ``build_cnn`` options; changes to it merge (see
     ``run_recipe``). ``learning_rate_spikes`` lists 1-based epochs trained at ``spike_factor``
     times the learning rate (a schedule gone wrong); ``clipnorm`` clips each variable's gradient,
-    ``global_clipnorm`` the whole gradient; ``label_noise`` is the fraction of labels replaced by
-    a wrong class; ``terminate_on_nan`` stops a run at a NaN loss. ``rare_classes`` keeps only
+    ``global_clipnorm`` the whole gradient; ``label_noise`` is the fraction of training labels
+    replaced by a wrong class (validation labels stay clean unless ``noisy_validation``);
+    ``terminate_on_nan`` stops a run at a NaN loss. ``rare_classes`` keeps only
     ``rare_fraction`` of those classes' training images (class imbalance; validation stays
     balanced); ``scale_inputs=False`` feeds raw pixel values 0-255. ``optimizer`` is one of
     ``models.OPTIMIZERS``.
@@ -44,6 +45,7 @@ class Recipe:
     clipnorm: float | None = None
     global_clipnorm: float | None = None
     label_noise: float = 0.0
+    noisy_validation: bool = False
     terminate_on_nan: bool = False
     rare_classes: tuple = ()
     rare_fraction: float = 1.0
@@ -114,23 +116,30 @@ def with_changes(recipe, **changes):
 
 
 def run_recipe(recipe, images, labels, seed=DEFAULT_SEED, callbacks=(), listeners=(), verbose=0,
-               record_batches=False, **changes):
+               record_batches=False, data_seed=None, **changes):
     """Train ``recipe`` (with ``changes`` to its fields, e.g. a cure) and return the History.
 
     ``images`` and ``labels`` are the full training set as loaded; the recipe takes its seeded,
     stratified subset and validates on the last 20% of it, as ``validation_split=0.2`` does.
     ``model={...}`` changes only the ``build_cnn`` options named, keeping the recipe's others.
+    ``data_seed`` (default: ``seed``) draws the subset and the label noise; ``seed`` the weights
+    and the shuffling.
     """
     recipe = with_changes(recipe, **changes)
+    data_seed = seed if data_seed is None else data_seed
     count, epochs = recipe.training_images, recipe.epochs
-    subset_images, subset_labels = stratified_subset(images, labels, count, seed=seed)
-    if recipe.label_noise:
-        subset_labels, _ = add_label_noise(subset_labels, recipe.label_noise, seed=seed)
+    subset_images, subset_labels = stratified_subset(images, labels, count, seed=data_seed)
+    if recipe.label_noise and recipe.noisy_validation:
+        subset_labels, _ = add_label_noise(subset_labels, recipe.label_noise, seed=data_seed)
     if not recipe.scale_inputs:
         subset_images = subset_images.astype("float32")  # float pixels 0-255: train() won't scale
     training, validation = split_train_validation(subset_images, subset_labels, 0.2)
+    if recipe.label_noise and not recipe.noisy_validation:  # wrong labels to learn from only
+        training = (training[0], add_label_noise(training[1], recipe.label_noise,
+                                                 seed=data_seed)[0])
     if recipe.rare_classes:
-        training = reduce_classes(*training, recipe.rare_classes, recipe.rare_fraction, seed=seed)
+        training = reduce_classes(*training, recipe.rare_classes, recipe.rare_fraction,
+                                  seed=data_seed)
     set_seed(seed)
     history = train(build_model(recipe), *training, epochs=epochs, validation_data=validation,
                     batch_size=recipe.batch_size, seed=seed,
@@ -153,3 +162,18 @@ def run_sweep(recipe, images, labels, variants, seed=DEFAULT_SEED, **common_chan
             raise ValueError(f"variants[{name!r}] must be a dict of recipe changes, got {changes!r}")
         runs[name] = run_recipe(recipe, images, labels, seed=seed, **{**common_changes, **changes})
     return runs
+
+
+def run_seeds(recipe, images, labels, seeds, **changes):
+    """Run ``recipe`` once per seed (same data subset, different starting weights and shuffles).
+
+    Returns ``{seed: History}``. The subset is drawn with the first seed for every run, so the
+    spread between the runs is the training's own seed noise, not a change of data.
+    """
+    seeds = tuple(seeds)
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be at least two different seeds, got {seeds!r}")
+    for seed in seeds:
+        checks.integer(seed, "seed", low=0)
+    return {seed: run_recipe(recipe, images, labels, seed=seed, data_seed=seeds[0], **changes)
+            for seed in seeds}

@@ -57,3 +57,22 @@ def summary_table(runs, columns=SUMMARY_COLUMNS):
         history = as_history(history)
         rows[name] = {**summarize(history), "diagnosis": diagnose(history).pattern}
     return format_table(rows, list(columns))
+
+
+def seed_band(runs, key="val_loss"):
+    """Return the per-epoch mean, min and max of ``key`` over runs of one setting (several seeds).
+
+    ``runs`` is ``{seed: history}`` (``run_seeds`` returns one); the result is plain data:
+    ``{"epochs", "mean", "min", "max", "best_spread"}``, where ``best_spread`` is the range of
+    the runs' lowest ``key``: the seed noise an ordering must beat.
+    """
+    checks.non_empty_dict(runs, "runs", "{seed: history}")
+    series = [as_history(history)[key] for history in runs.values()]
+    epochs = min(len(values) for values in series)
+    columns = list(zip(*(values[:epochs] for values in series)))
+    lowest = [min(values) for values in series]
+    return {"epochs": list(range(1, epochs + 1)),
+            "mean": [sum(column) / len(column) for column in columns],
+            "min": [min(column) for column in columns],
+            "max": [max(column) for column in columns],
+            "best_spread": max(lowest) - min(lowest)}

@@ -1,5 +1,6 @@
 """The project's own promises: clean notebooks, Colab-ready first cells, consistent set-up files."""
 
+import ast
 import json
 import re
 import tomllib
@@ -58,7 +59,7 @@ def test_the_repository_address_is_the_one_in_pyproject_everywhere():
 def test_notebook_checks_its_claims_and_is_listed_in_the_readme(path):
     source = "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"]
                        if cell["cell_type"] == "code")
-    assert re.search(r"^\s*assert ", source, re.MULTILINE), f"{path.name} asserts nothing"
+    assert re.search(r"^\s*(assert |check\()", source, re.MULTILINE), f"{path.name} checks nothing"
     assert path.stem in README
 
 
@@ -94,3 +95,46 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert "bash scripts/lab.sh" in commands and "bash scripts/test.sh" in commands
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1] == "bash scripts/test.sh"
+
+
+def normalized(text):
+    """Lower case, markdown emphasis and code marks removed, whitespace collapsed."""
+    return " ".join(re.sub(r"[*`]", "", text).lower().split())
+
+
+def claims_in(source):
+    """The claim texts of the check(...) calls in one code cell's source."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics (the Colab cell)
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check"
+                and node.args):
+            claim = node.args[0]
+            assert isinstance(claim, ast.Constant) and isinstance(claim.value, str), (
+                f"line {node.lineno}: a check's claim must be a plain string, so it can be "
+                f"found in the markdown above it")
+            found.append(claim.value)
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_every_checked_claim_is_stated_in_the_markdown_above_it(path):
+    markdown_so_far = ""
+    for cell in json.loads(path.read_text())["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            markdown_so_far += " " + normalized(source)
+        elif cell["cell_type"] == "code":
+            for claim in claims_in(source):
+                assert normalized(claim) in markdown_so_far, (
+                    f"{path.name}: check({claim!r}) is not stated in a markdown cell above it")
+
+
+def test_the_claims_test_can_fail():
+    assert claims_in('check("the loss rises", True)') == ["the loss rises"]
+    with pytest.raises(AssertionError, match="plain string"):
+        claims_in('check(f"the loss rises {x}", True)')
+    assert normalized("The **validation** loss `rises`") == "the validation loss rises"
