@@ -8,13 +8,16 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 OTTER = str(Path(sys.executable).with_name("otter"))
 HOMEWORK = ("hw1_losses_by_hand", "hw2_break_and_fix", "hw3_read_the_curves")
 # One deliberately wrong answer per homework: (text in the solution, replacement).
@@ -94,6 +97,18 @@ def test_autograder_archive_holds_every_hidden_test_of_the_master(assigned, name
                             for case in hidden_cases(zipped.read(item).decode()))
     assert "run_autograder" in names
     assert in_archive == hidden
+
+
+@pytest.mark.parametrize("name", HOMEWORK)
+def test_autograder_archive_installs_tensorflow_and_helpers_for_gradescope(assigned, name):
+    """Gradescope and otter grade build a container from the archive's environment.yml."""
+    (archive,) = (assigned / name / "autograder").glob(f"{name}-autograder_*.zip")
+    with zipfile.ZipFile(archive) as zipped:
+        environment = yaml.safe_load(zipped.read("environment.yml"))
+    pip = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
+    (tensorflow,) = PYPROJECT["project"]["optional-dependencies"]["tensorflow"]
+    repository = PYPROJECT["project"]["urls"]["Repository"]
+    assert tensorflow in pip and f"loss-curves-lab @ git+{repository}" in pip, pip
 
 
 @pytest.mark.parametrize("name", HOMEWORK)
