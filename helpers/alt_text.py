@@ -196,7 +196,7 @@ def describe_figure(figure):
 def _figure_bundle(figure):
     text = describe_figure(figure)
     # No image data here: the kernel's own PNG formatter still draws the figure; this adds to it.
-    return {"text/plain": text}, {"image/png": {"alt": text}, "image/jpeg": {"alt": text}}
+    return {"text/plain": text}, {"image/png": {"alt": text}}
 
 
 def enable_alt_text():
