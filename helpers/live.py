@@ -10,6 +10,7 @@ figures. In a plain script it prints one compact line per epoch instead.
 
 from matplotlib.figure import Figure
 
+from helpers.alt_text import describe_figure
 from helpers.diagnose import diagnose
 from helpers.environment import running_in_notebook
 from helpers.plots import plot_history, to_png
@@ -70,7 +71,7 @@ class LiveLossPlot:
     def _show(self, figure):
         from IPython.display import Image, display
 
-        image = Image(data=to_png(figure), format="png")
+        image = Image(data=to_png(figure), format="png", metadata={"alt": describe_figure(figure)})
         if self._display is None:
             self._display = display(image, display_id=True)
         else:

@@ -3,7 +3,8 @@
 Introduced in ``02_train_the_cnn.ipynb``. Public functions take anything ``as_history`` accepts
 (converted once, on the way in), number epochs from 1 as people count them, draw into ``ax=``
 (or ``figure=``) when given, and return the figure and axes for further drawing. ``to_png``
-renders a figure for the live plot and the training lab.
+renders a figure for the live plot and the training lab. Every figure drawn here carries alt text
+(``helpers.alt_text``): in a notebook, importing this module turns it on for every figure shown.
 """
 
 import io
@@ -12,6 +13,7 @@ import math
 import matplotlib.pyplot as plt
 
 from helpers import checks
+from helpers.alt_text import describe_history, enable_alt_text, set_description
 from helpers.data import CLASS_NAMES
 from helpers.diagnose import diagnose
 from helpers.history import as_history, lowest_epoch, smooth, stopping_epoch
@@ -21,6 +23,7 @@ TRAIN_STYLE = dict(linestyle="-", marker="o", markersize=3)
 VALIDATION_STYLE = dict(linestyle="--", marker="s", markersize=3)
 CLEAN_STYLE = dict(linestyle=":", marker="o", markersize=3)
 PNG_DPI = 80  # live plots and the lab: small enough to redraw every epoch
+enable_alt_text()
 
 
 def to_png(figure):
@@ -129,6 +132,7 @@ def plot_history(history, title="Training vs Validation", mark_best=True, diagno
                      color="gold", markeredgecolor="black", zorder=5)
     if diagnosis is not None:
         _mark_diagnosis(axes[0], history, diagnosis)
+    set_description(axes[0], describe_history(history))
     figure.tight_layout()
     return figure, axes
 
@@ -198,6 +202,10 @@ def compare_runs(runs, metric="loss", title=None, ax=None):
         if f"val_{metric}" in history:
             axis.plot(history.epoch_numbers, history[f"val_{metric}"], color=colour,
                       label=f"{name}: validation", **VALIDATION_STYLE)
+    described = [describe_history(history, name) for name, history in histories.items()
+                 if history.epochs and metric == "loss"]
+    if described:
+        set_description(axis, " ".join(described))
     label = metric.replace("_", " ").capitalize()
     axis.set_title(title or f"Training (solid) vs validation (dashed) {metric.replace('_', ' ')}")
     _label_epoch_axis(axis, label)
@@ -246,6 +254,7 @@ def plot_gallery(runs, columns=3):
                   **VALIDATION_STYLE)
         axis.set_title(name)
         _mark_diagnosis(axis, history, verdict)
+        set_description(axis, describe_history(history))
         finite = [v for v in history["loss"] + history["val_loss"] if math.isfinite(v)]
         if finite and max(finite) > 20 * min(finite):
             axis.set_yscale("log")

@@ -1,17 +1,23 @@
 """The homework: otter assign builds every master; solutions score full marks, the student
 versions (blanks) and deliberately wrong answers score less; the grading script writes a CSV."""
 
+import ast
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tomllib
+import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 OTTER = str(Path(sys.executable).with_name("otter"))
 HOMEWORK = ("hw1_losses_by_hand", "hw2_break_and_fix", "hw3_read_the_curves")
 # One deliberately wrong answer per homework: (text in the solution, replacement).
@@ -24,6 +30,9 @@ WRONG_ANSWERS = {
 }
 
 pytest.importorskip("otter", reason="otter-grader is in the 'homework' extra")
+if os.environ.get("LCL_COLAB_PROFILE") == "1":
+    pytest.skip("assigning and grading run on the instructor's machine, not on Colab (Colab's "
+                "self-checks: tests/test_homework_colab.py)", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +67,48 @@ def test_assign_builds_student_and_autograder_versions_without_hidden_tests(assi
     notebook = nbformat.read(student / f"{name}.ipynb", as_version=4)
     sources = "\n".join(cell.source for cell in notebook.cells)
     assert "grader = otter.Notebook(" in sources and "# BEGIN SOLUTION" not in sources
+
+
+def normalized(code):
+    """Python code as ast.unparse writes it (otter rewrites test code the same way)."""
+    return ast.unparse(ast.parse(code))
+
+
+def hidden_cases(test_file_text):
+    """The code of each hidden case in one of otter's generated OK-format test files."""
+    namespace = {}
+    exec(test_file_text, namespace)  # noqa: S102 - a test file otter assign just wrote
+    return [normalized("\n".join(line[4:] for line in case["code"].splitlines()
+                                 if line.startswith((">>> ", "... "))))
+            for suite in namespace["test"]["suites"] for case in suite["cases"] if case["hidden"]]
+
+
+@pytest.mark.parametrize("name", HOMEWORK)
+def test_autograder_archive_holds_every_hidden_test_of_the_master(assigned, name):
+    """The zip that grading uses (otter run here, or Gradescope) carries the hidden tests."""
+    master = nbformat.read(ROOT / "homework" / f"{name}.ipynb", as_version=4)
+    hidden = sorted(normalized(cell.source.split("\n", 1)[1]) for cell in master.cells
+                    if cell.cell_type == "code" and cell.source.startswith("# HIDDEN"))
+    assert hidden, f"{name} has no hidden test"
+    (archive,) = (assigned / name / "autograder").glob(f"{name}-autograder_*.zip")
+    with zipfile.ZipFile(archive) as zipped:
+        names = zipped.namelist()
+        in_archive = sorted(case for item in names if item.startswith("tests/")
+                            for case in hidden_cases(zipped.read(item).decode()))
+    assert "run_autograder" in names
+    assert in_archive == hidden
+
+
+@pytest.mark.parametrize("name", HOMEWORK)
+def test_autograder_archive_installs_tensorflow_and_helpers_for_gradescope(assigned, name):
+    """Gradescope and otter grade build a container from the archive's environment.yml."""
+    (archive,) = (assigned / name / "autograder").glob(f"{name}-autograder_*.zip")
+    with zipfile.ZipFile(archive) as zipped:
+        environment = yaml.safe_load(zipped.read("environment.yml"))
+    pip = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
+    (tensorflow,) = PYPROJECT["project"]["optional-dependencies"]["tensorflow"]
+    repository = PYPROJECT["project"]["urls"]["Repository"]
+    assert tensorflow in pip and f"loss-curves-lab @ git+{repository}" in pip, pip
 
 
 @pytest.mark.parametrize("name", HOMEWORK)
