@@ -12,6 +12,7 @@ import keras
 
 from helpers import checks
 from helpers.data import add_label_noise, reduce_classes, split_train_validation, stratified_subset
+from helpers.debugging import SCHEDULES, LinearWarmup, schedule_callbacks
 from helpers.mode import pick
 from helpers.models import build_cnn, compile_cnn
 from helpers.training import DEFAULT_SEED, set_seed, train
@@ -30,7 +31,8 @@ class Recipe:
     ``terminate_on_nan`` stops a run at a NaN loss. ``rare_classes`` keeps only
     ``rare_fraction`` of those classes' training images (class imbalance; validation stays
     balanced); ``scale_inputs=False`` feeds raw pixel values 0-255. ``optimizer`` is one of
-    ``models.OPTIMIZERS``.
+    ``models.OPTIMIZERS``. ``warmup_steps`` raises the rate linearly over the first steps
+    (``debugging.LinearWarmup``); ``schedule`` is one of ``debugging.SCHEDULES`` (notebook 13).
     """
 
     name: str
@@ -50,6 +52,8 @@ class Recipe:
     rare_classes: tuple = ()
     rare_fraction: float = 1.0
     scale_inputs: bool = True
+    warmup_steps: int = 0
+    schedule: str = "constant"
 
     def describe(self):
         """Return what this recipe trains, in words: sizes, model, and every non-default setting."""
@@ -90,7 +94,15 @@ def build_model(recipe):
 
 
 def _callbacks(recipe):
-    callbacks = []
+    checks.integer(recipe.warmup_steps, "warmup_steps", low=0)
+    checks.one_of(recipe.schedule, "schedule", SCHEDULES)
+    if recipe.learning_rate_spikes and recipe.schedule != "constant":
+        raise ValueError("learning_rate_spikes and a schedule both set the rate every epoch; "
+                         f"use one, got spikes {recipe.learning_rate_spikes} and schedule "
+                         f"{recipe.schedule!r}")
+    callbacks = schedule_callbacks(recipe.schedule, recipe.learning_rate, recipe.epochs)
+    if recipe.warmup_steps:
+        callbacks.append(LinearWarmup(recipe.learning_rate, recipe.warmup_steps))
     if recipe.learning_rate_spikes:
         def schedule(epoch, learning_rate):
             spike = epoch + 1 in recipe.learning_rate_spikes

@@ -231,6 +231,7 @@ def train(
     listeners=(),
     seed=DEFAULT_SEED,
     verbose=2,
+    shuffle=True,
 ):
     """Train ``model`` with Keras ``fit`` and return the run's ``History`` (also saved per epoch).
 
@@ -239,6 +240,8 @@ def train(
     expects one-hot). ``validation_split`` takes the last fraction exactly as Keras does.
     ``run_name`` saves the history under ``runs_directory()``; ``verbose=2`` prints one line per
     epoch. ``listeners`` read the run as it is recorded (``LiveLossPlot``; see ``Recorder``).
+    ``shuffle=False`` feeds the batches in the arrays' order every epoch (notebook 13 shows why
+    that is a bug with sorted data).
     """
     check_compiled(model)
     checks.positive_integer(epochs, "epochs")
@@ -255,7 +258,7 @@ def train(
     if batch_size > len(x):
         raise ValueError(f"batch_size={batch_size} is larger than the {len(x)} training samples")
 
-    training_data = make_dataset(x, y, batch_size, shuffle=True, seed=seed,
+    training_data = make_dataset(x, y, batch_size, shuffle=shuffle, seed=seed,
                                  num_classes=one_hot_classes(y, model))
     validation = None
     if validation_data is not None:
@@ -281,7 +284,7 @@ def train(
         epochs=epochs,
         validation_data=validation,
         callbacks=[*callbacks, recorder],  # the recorder last: it sees what others add to logs
-        shuffle=False,  # the pipeline shuffles, seeded
+        shuffle=False,  # the pipeline shuffles (or not), seeded
         verbose=verbose,
     )
     if run_directory is not None and verbose:

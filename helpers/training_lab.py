@@ -14,6 +14,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from helpers import checks
+from helpers.debugging import SCHEDULES
 from helpers.diagnose import diagnose
 from helpers.history import History
 from helpers.models import OPTIMIZERS
@@ -31,6 +32,8 @@ LAB_DEFAULTS = {
     "initializer": "glorot_uniform",
     "optimizer": "adam",
     "epochs": 10,
+    "warmup_steps": 0,
+    "schedule": "constant",
 }
 LAB_INITIALIZERS = ("glorot_uniform", "he_normal", "zeros", "tiny", "huge")
 LAB_WIDTHS = (0.125, 0.25, 0.5, 1.0, 2.0)
@@ -38,6 +41,7 @@ LAB_L2 = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 LAB_MAX_EPOCHS = 100
 LAB_MAX_LEARNING_RATE = 10.0
 LAB_MIN_IMAGES = 100
+LAB_MAX_WARMUP_STEPS = 10_000
 VALIDATION_FRACTION = 0.2  # the lab validates on the last 20% of its subset, like the recipes
 SEED_CNN_DENSE_UNITS = 128  # the lab's width scales the dense layer too
 
@@ -57,6 +61,9 @@ def check_lab_settings(settings, available_images=60_000):
         lambda: checks.number(settings.get("dropout", 0), "dropout", 0, 1, high_open=True),
         lambda: checks.number(settings.get("label_noise", 0), "label_noise", 0, 1),
         lambda: checks.one_of(settings.get("optimizer"), "optimizer", tuple(OPTIMIZERS)),
+        lambda: checks.integer(settings.get("warmup_steps", 0), "warmup_steps", 0,
+                               LAB_MAX_WARMUP_STEPS),
+        lambda: checks.one_of(settings.get("schedule", "constant"), "schedule", SCHEDULES),
     )
     problems = []
     for rule in rules:
@@ -78,6 +85,8 @@ def lab_changes(settings):
         "optimizer": settings["optimizer"],
         "label_noise": settings["label_noise"],
         "terminate_on_nan": True,
+        "warmup_steps": settings.get("warmup_steps", 0),
+        "schedule": settings.get("schedule", "constant"),
         "model": {"width": width, "dense_units": max(1, round(SEED_CNN_DENSE_UNITS * width)),
                   "dropout": settings["dropout"], "l2": settings["l2"],
                   "initializer": settings["initializer"]},
@@ -171,6 +180,11 @@ class TrainingLab:
                                           description="optimizer", **options),
             "epochs": widgets.BoundedIntText(defaults["epochs"], min=0, max=LAB_MAX_EPOCHS,
                                              description="epochs", **options),
+            "warmup_steps": widgets.BoundedIntText(defaults["warmup_steps"], min=0,
+                                                   max=LAB_MAX_WARMUP_STEPS,
+                                                   description="warm-up steps", **options),
+            "schedule": widgets.Dropdown(options=SCHEDULES, value=defaults["schedule"],
+                                         description="schedule", **options),
         }
 
     @property

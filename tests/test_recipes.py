@@ -93,3 +93,36 @@ def test_unscaled_inputs_give_a_much_larger_first_loss(fashion_mnist):
     scaled = run_recipe("healthy", images, labels, **common)
     unscaled = run_recipe("healthy", images, labels, scale_inputs=False, **common)
     assert unscaled["loss"][0] > 2 * scaled["loss"][0]
+
+
+class RateEachStep:
+    """A Recorder listener that notes the optimizer's learning rate after every step."""
+
+    def __init__(self):
+        self.rates = []
+
+    def on_batch(self, recorder):
+        self.rates.append(float(recorder.model.optimizer.learning_rate.numpy()))
+
+
+def test_warmup_and_schedule_set_the_rate(fashion_mnist):
+    (images, labels), _ = fashion_mnist
+    steps = RateEachStep()
+    history = run_recipe("healthy", images, labels, training_images=400, epochs=3,
+                         learning_rate=0.01, warmup_steps=4, schedule="step", listeners=[steps])
+    assert steps.rates[:5] == pytest.approx([0.0025, 0.005, 0.0075, 0.01, 0.01])
+    assert history.learning_rate == pytest.approx([0.01, 0.01, 0.001])  # step: /10 at epoch 3
+    assert "warmup steps 4; schedule step" in history.info["settings"]
+    plateau = run_recipe("healthy", images, labels, training_images=300, epochs=2,
+                         schedule="plateau")
+    assert len(plateau.learning_rate) == 2
+
+
+def test_bad_warmup_and_schedule_are_refused(fashion_mnist):
+    (images, labels), _ = fashion_mnist
+    with pytest.raises(ValueError, match="schedule must be one of constant, step, cosine, plateau"):
+        run_recipe("healthy", images, labels, schedule="linear")
+    with pytest.raises(ValueError, match="warmup_steps must be an integer of at least 0"):
+        run_recipe("healthy", images, labels, warmup_steps=-5)
+    with pytest.raises(ValueError, match="learning_rate_spikes and a schedule"):
+        run_recipe("spiky", images, labels, schedule="cosine")

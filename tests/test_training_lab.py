@@ -2,7 +2,13 @@ import time
 
 import pytest
 
-from helpers.training_lab import LAB_DEFAULTS, TrainingLab, check_lab_settings, describe_settings
+from helpers.training_lab import (
+    LAB_DEFAULTS,
+    TrainingLab,
+    check_lab_settings,
+    describe_settings,
+    lab_changes,
+)
 
 pytestmark = pytest.mark.slow  # trains on the real Fashion-MNIST
 
@@ -83,3 +89,21 @@ def test_lab_settings_checks_use_the_library_wording():
                         "optimizer must be one of sgd, momentum, rmsprop, adam, adamw, got "
                         "'adagrad'"]
     assert check_lab_settings(dict(LAB_DEFAULTS)) == []
+
+
+def test_lab_warmup_and_schedule_controls_reach_the_run(lab):
+    lab.controls["learning_rate"].value = 0.002
+    lab.controls["warmup_steps"].value = 5
+    lab.controls["schedule"].value = "cosine"
+    lab.train_button.click()
+    (name,) = lab.runs
+    assert name == "run 1: learning rate 0.002, warmup steps 5, schedule cosine"
+    assert lab.runs[name].learning_rate == pytest.approx([0.002, 0.0015, 0.0005])  # cosine, 3 epochs
+
+
+def test_lab_refuses_a_bad_schedule_or_warmup():
+    problems = check_lab_settings({**LAB_DEFAULTS, "schedule": "linear", "warmup_steps": -1})
+    assert problems == ["warmup_steps must be an integer from 0 to 10000, got -1",
+                        "schedule must be one of constant, step, cosine, plateau, got 'linear'"]
+    changes = lab_changes({**LAB_DEFAULTS, "warmup_steps": 50, "schedule": "step"})
+    assert changes["warmup_steps"] == 50 and changes["schedule"] == "step"
