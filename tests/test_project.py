@@ -94,3 +94,17 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert "bash scripts/lab.sh" in commands and "bash scripts/test.sh" in commands
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1] == "bash scripts/test.sh"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_imports_helpers_before_keras_or_tensorflow(path):
+    """Importing helpers first keeps TensorFlow's C++ log lines out of the notebook."""
+    lines = [line for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"
+             for line in "".join(cell["source"]).splitlines()]
+    helpers = next(index for index, line in enumerate(lines)
+                   if re.match(r"\s*(from|import) helpers\b", line))
+    tensorflow = [index for index, line in enumerate(lines)
+                  if re.match(r"\s*(from|import) (keras|tensorflow)\b", line)]
+    assert all(index > helpers for index in tensorflow), \
+        f"{path.name} imports Keras or TensorFlow before helpers: {lines[tensorflow[0]]!r}"
+
