@@ -108,3 +108,14 @@ def test_notebook_imports_helpers_before_keras_or_tensorflow(path):
     assert all(index > helpers for index in tensorflow), \
         f"{path.name} imports Keras or TensorFlow before helpers: {lines[tensorflow[0]]!r}"
 
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_a_widget_cell_follows_a_hint_to_run_the_cells(path):
+    """Reopened without running, a widget shows 'Error displaying widget': the text says why."""
+    cells = json.loads(path.read_text())["cells"]
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] == "code" and re.search(r"display\(\w+\.widget\)",
+                                                     "".join(cell["source"])):
+            before = "".join(cells[index - 1]["source"])
+            assert cells[index - 1]["cell_type"] == "markdown"
+            assert "Error displaying widget" in before and "Run All Cells" in before, path.name
