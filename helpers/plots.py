@@ -22,10 +22,10 @@ CLEAN_STYLE = dict(linestyle=":", marker="o", markersize=3)
 PNG_DPI = 80  # live plots and the lab: small enough to redraw every epoch
 
 
-def to_png(figure):
+def to_png(figure, dpi=PNG_DPI):
     """Return ``figure`` rendered as PNG bytes (for an image widget or a display update)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=PNG_DPI)
+    figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
