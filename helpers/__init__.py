@@ -1,7 +1,13 @@
 """Loss Curves Lab helpers: data, models, training, history records and plots for the notebooks.
 
 Import the modules you need (``from helpers import data, models, training, plots``); importing
-``helpers`` itself stays light and does not load TensorFlow.
+``helpers`` itself stays light and does not load TensorFlow. It does set TensorFlow's C++ log
+level and silence its start-up lines for when TensorFlow loads (``helpers.tensorflow_logs``), so
+notebooks import helpers before Keras or TensorFlow and show none of those lines.
 """
+
+from helpers.tensorflow_logs import quiet_tensorflow_logs
+
+quiet_tensorflow_logs()
 
 __version__ = "0.1.0"

@@ -34,10 +34,11 @@ class LossExplorer:
     """Sliders for prediction, true value, Huber delta and the true-class probability; live losses.
 
     Show it with ``LossExplorer().widget``. Every change recomputes ``values``, rewrites the
-    table and redraws the curves with the current point marked.
+    table and redraws the curves with the current point marked. The error axis spans every
+    error the sliders allow and the loss axis grows with the current point, so it stays in view.
     """
 
-    ERROR_RANGE = 4.0
+    LOSS_AXIS_TOP = 8.0  # the loss axis' least height: MSE, MAE and Huber all visible near 0
 
     def __init__(self, prediction=1.5, target=0.0, delta=1.0, probability=0.7):
         slider = dict(continuous_update=True, readout_format=".2f",
@@ -60,6 +61,9 @@ class LossExplorer:
                                         self.probability]), self.table]),
             self.image,
         ])
+        for widget, css_class in ((self.widget, "loss-explorer"), (self.table, "loss-table"),
+                                  (self.image, "loss-plot")):
+            widget.add_class(css_class)  # names for the browser tests and for styling
         self.update()
 
     def update(self, change=None):
@@ -73,11 +77,16 @@ class LossExplorer:
                             f"<p>error ŷ - y = {error:+.2f}</p>")
         self.image.value = to_png(self.draw(error))
 
+    def error_reach(self):
+        """The largest error the prediction and true-value sliders allow, either way."""
+        return max(self.prediction.max - self.target.min, self.target.max - self.prediction.min)
+
     def draw(self, error):
         """Return a figure: MSE, MAE, Huber against the error, cross-entropy against p."""
         figure = Figure(figsize=(10, 3.4))
         left, right = figure.subplots(1, 2)
-        errors = np.linspace(-self.ERROR_RANGE, self.ERROR_RANGE, 401)
+        reach = self.error_reach()
+        errors = np.linspace(-reach, reach, 401)
         zeros = np.zeros((len(errors), 1))
         curves = {"MSE": losses.mean_squared_error(zeros, errors[:, None]),
                   "MAE": losses.mean_absolute_error(zeros, errors[:, None]),
@@ -86,13 +95,18 @@ class LossExplorer:
         for (name, curve), value in zip(curves.items(), list(self.values.values())[:3]):
             line = left.plot(errors, curve, label=name)[0]
             left.plot([error], [value], "o", color=line.get_color())
-        left.set_ylim(0, 8)
+        top = max(self.LOSS_AXIS_TOP, 1.1 * max(list(self.values.values())[:3]))
+        left.set_xlim(-1.03 * reach, 1.03 * reach)
+        left.set_ylim(-0.03 * top, top)
         left.set_xlabel("error ŷ - y")
         left.set_ylabel("loss")
         left.legend()
         left.grid(alpha=0.3)
-        probabilities = np.linspace(0.01, 1.0, 200)
+        probabilities = np.linspace(self.probability.min, 1.0, 200)
         right.plot(probabilities, -np.log(probabilities), color="tab:red", label="-ln p")
+        top = 1.1 * -np.log(self.probability.min)
+        right.set_xlim(0, 1.03)
+        right.set_ylim(-0.03 * top, top)
         right.plot([self.probability.value], [self.values["Cross-entropy"]], "o", color="tab:red")
         right.set_xlabel("probability given to the true class")
         right.set_ylabel("cross-entropy")

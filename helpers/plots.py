@@ -26,10 +26,10 @@ PNG_DPI = 80  # live plots and the lab: small enough to redraw every epoch
 enable_alt_text()
 
 
-def to_png(figure):
+def to_png(figure, dpi=PNG_DPI):
     """Return ``figure`` rendered as PNG bytes (for an image widget or a display update)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=PNG_DPI)
+    figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 

@@ -3,22 +3,31 @@
 Introduced in ``10_training_lab.ipynb``. Built from core ipywidgets only; the buttons call plain
 methods (``train``, ``stop``, ``clear``), so tests drive the lab without a browser. A run is
 recorded by the ``Recorder`` of ``train``; the lab listens to it (to redraw after each epoch and
-to stop on request) and draws with ``plots.compare_runs``.
+to stop on request) and draws with ``lab_figure.draw_runs``.
 """
 
 import html
+import math
 import threading
+import weakref
 from dataclasses import dataclass, field
 
 import ipywidgets as widgets
-from matplotlib.figure import Figure
 
 from helpers import checks
 from helpers.debugging import SCHEDULES
 from helpers.diagnose import diagnose
 from helpers.history import History
+from helpers.lab_figure import (
+    best_validation_loss,
+    draw_runs,
+    is_off_scale,
+    loss_values,
+    readable_number,
+    runs_table,
+)
 from helpers.models import OPTIMIZERS
-from helpers.plots import compare_runs, to_png
+from helpers.plots import to_png
 from helpers.recipes import HEALTHY, run_recipe
 
 LAB_DEFAULTS = {
@@ -44,6 +53,8 @@ LAB_MIN_IMAGES = 100
 LAB_MAX_WARMUP_STEPS = 10_000
 VALIDATION_FRACTION = 0.2  # the lab validates on the last 20% of its subset, like the recipes
 SEED_CNN_DENSE_UNITS = 128  # the lab's width scales the dense layer too
+STOP_TIMEOUT = 60  # seconds a new lab waits for an earlier lab's run to stop
+PNG_DPI = 100  # the lab's plot: sharper than the live plots' default, for a readable legend
 
 
 def check_lab_settings(settings, available_images=60_000):
@@ -101,38 +112,61 @@ def describe_settings(settings, defaults=LAB_DEFAULTS):
     return ", ".join(changed) or "defaults"
 
 
+def same_settings_run(settings, earlier):
+    """Return the name of the first run in ``earlier`` ({name: settings}) with these settings, or None."""
+    return next((name for name, other in earlier.items() if other == settings), None)
+
+
 @dataclass
 class LabRun:
-    """The run in progress: its name, its thread, the stop request, and what is recorded so far."""
+    """The run in progress: its number, name and settings, its stop request, what is recorded so far."""
 
+    number: int
     name: str
+    settings: dict
+    same_as: str | None = None  # an earlier run with the same settings (and seed): the same curves
     stop_requested: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     history: History = field(default_factory=lambda: History(metrics={}))
 
 
 class TrainingLab:
-    """Controls, Train / Stop / Clear buttons, live curves and the ``diagnose()`` verdict.
+    """Controls, Train / Stop / Clear buttons, live curves, a runs table and the ``diagnose()`` verdict.
 
     Show it with ``TrainingLab(images, labels).widget``. Each run trains the healthy recipe with
     the chosen settings on a seeded subset; finished runs stay in ``runs`` (name -> History) and
     are overlaid on the plot. ``background=True`` trains in a thread, so the Stop button works
     while a run is going; ``wait()`` blocks until the current run is done. ``last_run`` is the
     one place that says whether a run is going (``current`` is it while it is not done).
+    ``status`` tells the run's story; ``message`` is the last note in plain text (a refused
+    setting, a click while training), cleared when a setting changes. Creating a lab stops the
+    runs of every earlier lab in the kernel (running all cells again must not leave one going).
     """
+
+    _labs = weakref.WeakSet()  # every lab created in this kernel
 
     def __init__(self, images, labels, seed=42, background=True, **defaults):
         unknown = set(defaults) - set(LAB_DEFAULTS)
         if unknown:
             raise ValueError(f"unknown lab setting(s) {', '.join(sorted(unknown))}; "
                              f"settings are {', '.join(LAB_DEFAULTS)}")
+        for earlier in list(TrainingLab._labs):
+            earlier.stop("a new lab was started in this kernel")
+            earlier.wait(STOP_TIMEOUT)
+        TrainingLab._labs.add(self)
         self.images, self.labels, self.seed = images, labels, seed
         self.background = background
         self.defaults = {**LAB_DEFAULTS, **defaults}
         self.runs = {}
+        self.verdicts = {}  # name -> Diagnosis of each finished run
+        self.run_settings = {}  # name -> the settings each finished run was trained with
         self.last_run = None
         self.verdict = None  # the last finished run's Diagnosis
+        self.message = ""
+        self._note_ends_with_run = False
         self.controls = self._make_controls(self.defaults, len(images))
+        for control in self.controls.values():
+            control.observe(lambda change: self._note(""), names="value")
         self.train_button = widgets.Button(description="Train", button_style="success",
                                            icon="play")
         self.stop_button = widgets.Button(description="Stop", button_style="danger",
@@ -141,16 +175,24 @@ class TrainingLab:
         self.train_button.on_click(lambda button: self.train())
         self.stop_button.on_click(lambda button: self.stop())
         self.clear_button.on_click(lambda button: self.clear())
+        self.notice = widgets.HTML("")
         self.status = widgets.HTML("<p>Choose settings and press <b>Train</b>.</p>")
-        self.plot = widgets.Image(format="png")
+        self.plot = widgets.Image(format="png", layout=widgets.Layout(display="none"))
+        self.table = widgets.HTML("")
         controls = list(self.controls.values())
         half = (len(controls) + 1) // 2
         self.widget = widgets.VBox([
             widgets.HBox([widgets.VBox(controls[:half]), widgets.VBox(controls[half:])]),
             widgets.HBox([self.train_button, self.stop_button, self.clear_button]),
+            self.notice,
             self.status,
             self.plot,
+            self.table,
         ])
+        for widget, css_class in ((self.widget, "training-lab"), (self.notice, "lab-notice"),
+                                  (self.status, "lab-status"), (self.plot, "lab-plot"),
+                                  (self.table, "lab-runs")):
+            widget.add_class(css_class)  # names for the browser tests and for styling
 
     @staticmethod
     def _make_controls(defaults, available_images):
@@ -202,56 +244,88 @@ class TrainingLab:
         """Return the controls' current values as a plain dict."""
         return {name: control.value for name, control in self.controls.items()}
 
-    def _say(self, message, colour="black"):
-        self.status.value = f"<p style='color:{colour}'>{message}</p>"
+    def _say(self, message):
+        self.status.value = f"<p>{message}</p>"
+
+    def _note(self, text, colour="black", until_run_ends=False):
+        """Show ``text`` (plain text) on the note line above the status; '' clears it.
+
+        ``until_run_ends`` notes (a click while training) go when the run ends; others stay until
+        a setting changes or a run starts.
+        """
+        self.message = text
+        self.notice.value = f"<p style='color:{colour}'>{html.escape(text)}</p>" if text else ""
+        self._note_ends_with_run = until_run_ends
 
     def _show_buttons(self, running):
         self.train_button.disabled, self.stop_button.disabled = running, not running
 
     def train(self):
         """Check the settings and train one run (in a thread if ``background``); refuse bad ones."""
-        if self.running:
-            self._say("A run is still training: press Stop or wait for it.", "darkorange")
+        current = self.current
+        if current is not None:
+            self._note(f"Already training {short_name(current.name)}: press Stop or wait for it "
+                       f"to finish.", "darkorange", until_run_ends=True)
             return
         settings = self.settings()
         problems = check_lab_settings(settings, available_images=len(self.images))
         if problems:
-            self._say("Not trained: " + "; ".join(html.escape(p) for p in problems) + ".", "red")
+            self._note("Not trained: " + "; ".join(problems) + ".", "red")
             return
-        run = LabRun(f"run {len(self.runs) + 1}: {describe_settings(settings, self.defaults)}")
+        self._note("")
+        number = (self.last_run.number if self.last_run is not None else 0) + 1
+        same_as = same_settings_run(settings, self.run_settings)
+        name = f"run {number}: {describe_settings(settings, self.defaults)}"
+        if same_as is not None:
+            name += f" (same as {short_name(same_as)})"
+        run = LabRun(number, name, settings, same_as)
         self.last_run = run
         self._show_buttons(running=True)
         self._say(f"Training <b>{html.escape(run.name)}</b>...")
         if self.background:
-            threading.Thread(target=self._train, args=(run, settings), daemon=True).start()
+            threading.Thread(target=self._train, args=(run,), daemon=True).start()
         else:
-            self._train(run, settings)
+            self._train(run)
 
-    def _train(self, run, settings):
+    def _train(self, run):
         try:
-            self._train_and_report(run, settings)
+            self._train_and_report(run)
         except Exception as error:  # shown in the widget: a thread's traceback would be lost
-            self._say(f"The run failed: {html.escape(type(error).__name__)}: "
-                      f"{html.escape(str(error))}", "red")
+            self._say(f"<span style='color:red'>The run failed: "
+                      f"{html.escape(type(error).__name__)}: {html.escape(str(error))}</span>")
         finally:
+            if self._note_ends_with_run:
+                self._note("")
             self._show_buttons(running=False)
             run.done.set()
 
-    def _train_and_report(self, run, settings):
+    def _train_and_report(self, run):
         history = run_recipe(HEALTHY, self.images, self.labels, seed=self.seed,
-                             listeners=[self], **lab_changes(settings))
-        self.runs[run.name] = history
-        self.redraw()
+                             listeners=[self], **lab_changes(run.settings))
         if history.epochs == 0:
             self._say(f"{html.escape(run.name)} was stopped before its first epoch ended.")
             return
         verdict = diagnose(history)
+        self.runs[run.name] = history
+        self.verdicts[run.name] = verdict
+        self.run_settings[run.name] = run.settings
+        self.redraw()
+        notes = []
+        if is_off_scale(history):
+            notes.append(f"Its loss went off the scale (up to {readable_number(max_loss(history))})"
+                         f": the plot keeps its axis on the values it can show.")
+        if run.same_as is not None:
+            notes.append(f"Same settings and seed as {html.escape(short_name(run.same_as))}: the "
+                         f"same curves, drawn exactly on top of each other. Change a setting to "
+                         f"see a difference.")
+        accuracy = history["val_accuracy"][-1] if "val_accuracy" in history else math.nan
         self._say(
             f"<b>{html.escape(run.name)}</b>{' (stopped)' if run.stop_requested.is_set() else ''}"
             f": <b>{verdict.pattern}</b>. {html.escape(verdict.explanation)}<br>"
             f"Advice: {html.escape(verdict.advice)}<br>Best validation loss "
-            f"{min(history['val_loss']):.3f}, final validation accuracy "
-            f"{history['val_accuracy'][-1]:.3f}, {sum(history.seconds_per_epoch):.0f} s.")
+            f"{readable_number(best_validation_loss(history))}, final validation accuracy "
+            f"{readable_number(accuracy)}, {sum(history.seconds_per_epoch):.0f} s."
+            + "".join(f"<br>{note}" for note in notes))
         self.verdict = verdict
 
     # Recorder listener methods: the run's recorder calls these while it trains.
@@ -269,11 +343,12 @@ class TrainingLab:
         """Redraw the curves after each epoch."""
         self.redraw()
 
-    def stop(self):
+    def stop(self, reason=None):
         """Ask the current run to stop after its current batch (it is kept, marked stopped)."""
         if self.current is not None:
             self.current.stop_requested.set()
-            self._say("Stopping after this batch...")
+            self._say("Stopping after this batch" + (f": {html.escape(reason)}" if reason else "")
+                      + "...")
 
     def wait(self, timeout=None):
         """Block until the current run is done (returns at once when nothing is training)."""
@@ -281,28 +356,69 @@ class TrainingLab:
             self.last_run.done.wait(timeout)
 
     def clear(self):
-        """Forget the finished runs and clear the plot."""
+        """Forget the finished runs and hide the plot."""
         if self.running:
-            self._say("Stop the current run before clearing.", "darkorange")
+            self._note("Stop the current run before clearing.", "darkorange", until_run_ends=True)
             return
         self.runs.clear()
-        self.plot.value = b""
+        self.verdicts.clear()
+        self.run_settings.clear()
+        self.redraw()
         self._say("Runs cleared.")
+
+    def shown_runs(self):
+        """Return {name: History} of every finished run, then the run in progress (if any)."""
+        runs = dict(self.runs)
+        run = self.current
+        if run is not None and run.name not in runs:
+            runs[run.name] = run.history
+        return runs
 
     def draw(self):
         """Return a figure: every finished run and the live one, training solid, validation dashed."""
-        figure = Figure(figsize=(10, 4))
-        axis = figure.subplots()
-        runs = dict(self.runs)
-        run = self.current
-        if run is not None and run.name not in self.runs:
-            runs[f"{run.name} (in progress)"] = run.history
-        if runs:
-            compare_runs(runs, title="Training (solid) vs validation (dashed) loss", ax=axis)
-            axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        figure.tight_layout()
-        return figure
+        return self._draw()[0]
+
+    def _draw(self):
+        runs = self.shown_runs()
+        labels = {name: self._label(name, history) for name, history in runs.items()}
+        return draw_runs(runs, labels)
+
+    def _label(self, name, history):
+        tags = [self.verdicts[name].pattern if name in self.verdicts else "training"]
+        if is_off_scale(history):
+            tags.append("off the scale")
+        return f"{short_name(name)} ({', '.join(tags)})"
 
     def redraw(self):
-        """Redraw the curves into the plot widget."""
-        self.plot.value = to_png(self.draw())
+        """Redraw the curves into the plot widget and the runs table; hide the plot when empty."""
+        figure, colours = self._draw()
+        if colours:
+            self.plot.value = to_png(figure, dpi=PNG_DPI)
+            self.plot.layout.display = None
+        else:
+            self.plot.layout.display = "none"
+            self.plot.value = b""
+        self.table.value = runs_table([self._row(name, history, colours[name])
+                                       for name, history in self.shown_runs().items()
+                                       if name in colours])
+
+    def _row(self, name, history, colour):
+        training = name not in self.verdicts
+        return {"name": name, "colour": colour,
+                "verdict": "training..." if training else self.verdicts[name].pattern,
+                "best": best_validation_loss(history),
+                "epochs": f"{history.epochs} of {history.info.get('epochs', '?')}" if training
+                else history.epochs,
+                "seconds": sum(history.seconds_per_epoch)}
+
+
+def short_name(name):
+    """'run 2' from a run's full name 'run 2: learning rate 0.01'."""
+    return name.split(":", 1)[0]
+
+
+def max_loss(history):
+    """The largest loss of ``history``: NaN or inf when it has one, else the largest value."""
+    values = loss_values(history)
+    not_finite = [value for value in values if not math.isfinite(value)]
+    return not_finite[0] if not_finite else max(values)

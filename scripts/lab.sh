@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Install everything (scripts/setup.sh), then open the series in JupyterLab.
+# Install everything (scripts/setup.sh), then open the series in JupyterLab. Extra arguments go to
+# `jupyter lab` (the browser tests add a port, no token, no browser). As root (containers, cloud
+# machines, CI) it adds --allow-root, without which Jupyter refuses to start. LCL_SKIP_SETUP=1
+# skips the install step (the browser tests set it: scripts/test.sh has just run setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-exec .venv/bin/jupyter lab notebooks/ "$@"
+[ "${LCL_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
+as_root=()
+if [ "$(id -u)" -eq 0 ]; then as_root=(--allow-root); fi
+exec .venv/bin/jupyter lab notebooks/ ${as_root[@]+"${as_root[@]}"} "$@"

@@ -29,3 +29,26 @@ def test_moving_a_slider_updates_the_losses_table_and_plot():
     assert explorer.values["Huber"] == pytest.approx(0.5 * 2.5**2)
     explorer.probability.value = 1.0
     assert explorer.values["Cross-entropy"] == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("prediction, target, probability", [
+    (3.0, -3.0, 0.01), (-3.0, 3.0, 1.0), (0.0, 0.0, 0.5), (3.0, 3.0, 0.01)])
+def test_every_point_stays_inside_the_explorers_axes(prediction, target, probability):
+    explorer = LossExplorer(prediction=prediction, target=target, probability=probability)
+    figure = explorer.draw(prediction - target)
+    points = 0
+    for axis in figure.axes:
+        (left, right), (bottom, top) = axis.get_xlim(), axis.get_ylim()
+        for line in axis.get_lines():
+            if len(line.get_xdata()) == 1:  # the current point
+                (x,), (y,) = line.get_xdata(), line.get_ydata()
+                assert left < x < right and bottom < y < top, (axis.get_xlabel(), x, y)
+                points += 1
+    assert points == 4
+    assert explorer.error_reach() == 6.0
+
+
+def test_the_loss_axis_keeps_its_height_for_small_errors_and_grows_for_large_ones():
+    small = LossExplorer(prediction=0.5, target=0.0).draw(0.5).axes[0].get_ylim()[1]
+    large = LossExplorer(prediction=3.0, target=-3.0).draw(6.0).axes[0].get_ylim()[1]
+    assert small == pytest.approx(LossExplorer.LOSS_AXIS_TOP) and large > 36

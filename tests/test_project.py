@@ -138,3 +138,28 @@ def test_the_claims_test_can_fail():
     with pytest.raises(AssertionError, match="plain string"):
         claims_in('check(f"the loss rises {x}", True)')
     assert normalized("The **validation** loss `rises`") == "the validation loss rises"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_imports_helpers_before_keras_or_tensorflow(path):
+    """Importing helpers first keeps TensorFlow's C++ log lines out of the notebook."""
+    lines = [line for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"
+             for line in "".join(cell["source"]).splitlines()]
+    helpers = next(index for index, line in enumerate(lines)
+                   if re.match(r"\s*(from|import) helpers\b", line))
+    tensorflow = [index for index, line in enumerate(lines)
+                  if re.match(r"\s*(from|import) (keras|tensorflow)\b", line)]
+    assert all(index > helpers for index in tensorflow), \
+        f"{path.name} imports Keras or TensorFlow before helpers: {lines[tensorflow[0]]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_a_widget_cell_follows_a_hint_to_run_the_cells(path):
+    """Reopened without running, a widget shows 'Error displaying widget': the text says why."""
+    cells = json.loads(path.read_text())["cells"]
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] == "code" and re.search(r"display\(\w+\.widget\)",
+                                                     "".join(cell["source"])):
+            before = "".join(cells[index - 1]["source"])
+            assert cells[index - 1]["cell_type"] == "markdown"
+            assert "Error displaying widget" in before and "Run All Cells" in before, path.name
