@@ -23,6 +23,7 @@ STEP_DECAY_FACTOR = 0.1  # "step": the rate is divided by 10 ...
 STEP_DECAY_AT = 2 / 3  # ... once, after two thirds of the epochs
 PLATEAU_FACTOR, PLATEAU_PATIENCE = 0.2, 1  # "plateau": ReduceLROnPlateau on val_loss
 EPSILON = 1e-7  # Keras clips probabilities to [1e-7, 1 - 1e-7] in its cross-entropy
+PERIODIC = 0.4  # periodicity above this: the batches come in the same order every epoch
 
 
 class _StepStatistics:
@@ -52,6 +53,7 @@ class WatchedModel(keras.Model):
             [f"{index} {type(layer).__name__}" for index, (layer, _) in enumerate(kernels, 1)])
 
     def train_step(self, data):
+        """Keras' train step (sample weights not supported), plus the two measurements."""
         x, y = data[0], data[1]
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)

@@ -149,6 +149,7 @@ def test_grading_script_writes_one_csv_row_per_submission(assigned, tmp_path, mo
     with (tmp_path / "grades.csv").open() as file:
         rows = {row["submission"]: row for row in csv.DictReader(file)}
     assert set(rows) == {"alice.ipynb", "bob.ipynb"}
-    assert float(rows["alice.ipynb"]["total"]) == float(rows["alice.ipynb"]["max"]) == 12
-    assert float(rows["bob.ipynb"]["total"]) < 2  # blanks: only the "one answer per run" checks pass
-    assert "q1_patterns" in rows["alice.ipynb"] and "q2_cures" in rows["alice.ipynb"]
+    assert float(rows["alice.ipynb"]["total"]) == float(rows["alice.ipynb"]["max"]) == 16
+    # Blanks: only the three "one answer per run" checks pass (0.75 + 0.75 + 0.67 points).
+    assert float(rows["bob.ipynb"]["total"]) < 2.5
+    assert all(question in rows["alice.ipynb"] for question in ("q1_patterns", "q2_cures", "q3_bugs"))
