@@ -98,6 +98,7 @@ class JupyterServer:
         command = ["bash", "scripts/lab.sh", "--no-browser", "--ServerApp.ip=127.0.0.1",
                    f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
                    "--IdentityProvider.token=", "--LabApp.news_url=None",
+                   f"--FileCheckpoints.root_dir={self.home / 'checkpoints'}",
                    "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.environment(), stdout=log,
