@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Install everything the series needs, idempotently:
-#   apt: python3 and venv if missing, and the dataset package dataset-fashion-mnist;
-#   pip: a virtual environment in .venv with helpers, TensorFlow (CPU), JupyterLab and test tools.
+#   apt: python3 and venv if missing, the dataset package dataset-fashion-mnist, and chromium
+#        (Debian's browser, which the browser tests drive with Playwright);
+#   pip: a virtual environment in .venv with helpers, TensorFlow (CPU), JupyterLab, Notebook 7
+#        and test tools (pytest, nbval, ruff, playwright; Playwright's own browsers are never
+#        downloaded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,8 +15,10 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c "import ensurepip, venv" 2>/dev/null; then
     missing+=(python3-venv)
 fi
-if command -v dpkg >/dev/null 2>&1 && ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then
-    missing+=(dataset-fashion-mnist)
+if command -v dpkg >/dev/null 2>&1; then
+    for package in dataset-fashion-mnist chromium; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
@@ -22,7 +27,8 @@ if [ ${#missing[@]} -gt 0 ]; then
         sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
     else
         echo "setup: no apt-get here; install Python >= 3.11 yourself. Keras will download" \
-             "Fashion-MNIST on first use (see README, 'Where the data comes from')."
+             "Fashion-MNIST on first use (see README, 'Where the data comes from'). The" \
+             "browser tests need Chromium at /usr/bin/chromium (or: pytest -m 'not browser')."
     fi
 fi
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything (scripts/setup.sh), then run all the tests: lint, the helpers' unit tests,
-# and every notebook top to bottom under nbval in quick mode, on the real Fashion-MNIST.
+# every notebook top to bottom under nbval in quick mode, on the real Fashion-MNIST, and the
+# browser tests (JupyterLab in Chromium; -m "not browser" leaves them out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
