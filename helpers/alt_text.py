@@ -75,7 +75,8 @@ def describe_history(history, name=None):
     prefix = f"{name}: " if name else ""
     parts = [f"{label} {describe_values(history.epoch_numbers, history[key])}"
              for label, key in curves]
-    text = f"{prefix}{history.epochs} epochs; " + "; ".join(parts) + "."
+    epochs = f"{history.epochs} epoch{'s' if history.epochs != 1 else ''}"
+    text = f"{prefix}{epochs}; " + "; ".join(parts) + "."
     if len(curves) == 2:
         verdict = diagnose(history)
         text += f" diagnose(): {verdict.pattern}. {verdict.explanation}"
@@ -93,8 +94,10 @@ def _line_kind(line):
     xs, ys = list(line.get_xdata()), list(line.get_ydata())
     if len(xs) == 2 and xs[0] == xs[1] and list(ys) == [0, 1]:
         return "vertical"
-    if line.get_linestyle() in ("None", "none", " ", "") or len(xs) == 1:
+    if line.get_linestyle() in ("None", "none", " ", ""):
         return "markers"
+    if len(xs) == 1 and line.get_label().startswith("_"):
+        return "decoration"  # e.g. the star on the best epoch, said by the curve's "lowest"
     return "curve"
 
 
