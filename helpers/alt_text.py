@@ -162,7 +162,8 @@ def describe_axis(axis):
     if bars and not curves:
         head += f"bars of {x_name or y_name or 'values'}. "
     elif x_name or y_name:
-        scale = " (log scale)" if axis.get_yscale() == "log" else ""
+        log = axis.get_yscale() == "log" and "log scale" not in y_name.lower()
+        scale = " (log scale)" if log else ""
         head += f"{y_name or 'value'}{scale} against {x_name or 'x'}. "
     body = _descriptions.get(axis)
     if body is None:

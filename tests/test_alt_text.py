@@ -77,6 +77,17 @@ def test_a_plain_pyplot_figure_is_described_from_what_it_draws():
         "Validation Loss falls from 0.8 at epoch 1 to 0.7 at epoch 3, lowest 0.6 at epoch 2.")
 
 
+def test_a_log_axis_is_named_once():
+    figure = plt.figure()
+    plt.plot([1, 2], [0.9, 0.4])
+    plt.yscale("log")
+    plt.xlabel("Epochs")
+    plt.ylabel("Loss")
+    assert describe_figure(figure).startswith("Loss (log scale) against Epochs.")
+    plt.ylabel("Loss (log scale)")
+    assert describe_figure(figure).startswith("Loss (log scale) against Epochs.")
+
+
 def test_bad_input_gets_a_clear_error():
     with pytest.raises(ValueError, match="matplotlib Figure"):
         describe_figure("figure.png")
