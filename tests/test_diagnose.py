@@ -502,3 +502,34 @@ def test_homework_3s_runs_are_diagnosed_as_its_answer_key(letter, expected):
 def test_degenerate_curves_get_a_verdict_not_a_crash(loss, val_loss):
     result = diagnose({"loss": loss, "val_loss": val_loss})
     assert result.pattern in PATTERNS and str(result) and result.to_dict()
+
+
+def test_repeated_big_spikes_outweigh_a_validation_plateau():
+    # Validation plateaus at 0.3 while training keeps falling (plateau overfitting), but it also
+    # jumps 3x above its neighbours every 5 epochs: the spikes lift it more, per epoch on
+    # average, than the plateau does, so they are the main story.
+    epochs = np.arange(40)
+    loss = list(0.02 + 1.0 * np.exp(-epochs / 6))
+    val_loss = list(0.3 + 0.8 * np.exp(-epochs / 3))
+    quiet = diagnose({"loss": loss, "val_loss": val_loss})
+    assert quiet.pattern == "overfitting" and "has not improved" in quiet.evidence[0], str(quiet)
+    spiky = [value * (4.0 if epoch % 5 == 2 and epoch > 5 else 1.0) for epoch, value in enumerate(val_loss)]
+    result = diagnose({"loss": loss, "val_loss": spiky})
+    assert result.pattern == "spiky" and result.patterns[1] == "overfitting", str(result)
+    assert "per epoch on average" in result.evidence[0]
+    # A sustained rise outweighs one spike (test_several_patterns_primary_is_the_most_serious).
+
+
+def test_the_bigger_of_validation_below_training_and_still_falling_is_primary():
+    from helpers.diagnose import _main_story_first
+    from helpers.diagnose.rules import Finding
+
+    def primary(*found):
+        return _main_story_first(list(found))[0][0]
+
+    small_gap, big_fall = Finding("gap", effect=0.06), Finding("fall", effect=0.30)
+    assert primary(("val_below_train", small_gap), ("not_converged", big_fall)) == "not_converged"
+    big_gap, small_fall = Finding("gap", effect=0.30), Finding("fall", effect=0.06)
+    assert primary(("val_below_train", big_gap), ("not_converged", small_fall)) == "val_below_train"
+    # Patterns of different rival groups keep PATTERNS order.
+    assert primary(("overfitting", small_gap), ("not_converged", big_fall)) == "overfitting"

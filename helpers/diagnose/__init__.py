@@ -9,10 +9,15 @@ use medians and smoothed values, not single epochs (``helpers/diagnose/curves.py
 
 How the primary pattern is chosen: every rule is checked, and the primary pattern is the first
 one found in ``PATTERNS`` order, most serious first (a broken run before a generalization
-problem, before a noisy one, before a cosmetic one, before "train longer"). A finding marked
-minor (isolated spikes in a long run) is never primary: it is listed after the others, and the
-primary is then the next finding, or ``healthy``. ``Diagnosis.patterns`` and ``evidence`` list
-every pattern found, primary first.
+problem, before a noisy one, before a cosmetic one, before "train longer"), except between the
+patterns of a ``RIVALS`` pair, where the main story is the bigger effect, each measured as a
+fraction of the loss's level (``rules.Finding``): overfitting against spikes by how far each
+lifts the validation loss, per epoch on average (repeated big spikes outweigh a validation loss
+that only stopped improving; a sustained rise outweighs one spike), and validation below
+training against "still falling" by the gap against the fall over the run's last part. A
+finding marked minor (isolated spikes in a long run) is never primary: it is listed after the
+others, and the primary is then the next finding, or ``healthy``. ``Diagnosis.patterns`` and
+``evidence`` list every pattern found, primary first.
 """
 
 from dataclasses import dataclass, field
@@ -24,6 +29,10 @@ from helpers.history import as_history
 # Most serious first: the primary pattern is the first one found in this order.
 PATTERNS = ("too_short", "diverged", "overfitting", "underfitting", "spiky", "val_below_train",
             "not_converged", "healthy")
+
+# Patterns whose sizes can be weighed against each other: when one of a group would be primary,
+# the one with the larger effect is (each effect is a fraction of the loss's level).
+RIVALS = (("overfitting", "spiky"), ("val_below_train", "not_converged"))
 
 EXPLANATIONS = {
     "too_short": f"Too short to tell: a pattern needs at least {MIN_EPOCHS} epochs of both curves.",
@@ -101,6 +110,22 @@ def _outlier_note(loss, val_loss):
             f"every later epoch: read as epoch 2's value]") if names else ""
 
 
+def _main_story_first(major):
+    """Return the major [(pattern, Finding)] with the main story first.
+
+    Within each group of RIVALS the finding with the largest effect (a fraction of the loss
+    level, see ``rules.Finding``) comes first, when the group's first finding is primary.
+    """
+    if not major:
+        return major
+    for group in RIVALS:
+        if major[0][0] in group:
+            rivals = [item for item in major if item[0] in group]
+            best = max(rivals, key=lambda item: item[1].effect)
+            return [best] + [item for item in major if item is not best]
+    return major
+
+
 def _findings(loss, val_loss, baseline_loss):
     """Return [(pattern, evidence)] in PATTERNS order, major findings before minor ones."""
     markers = {}
@@ -113,7 +138,8 @@ def _findings(loss, val_loss, baseline_loss):
     loss, val_loss = without_outlier_start(loss), without_outlier_start(val_loss)
     found = [(name, finding) for name, check in CHECKS
              if (finding := check(loss, val_loss, markers, baseline_loss))]
-    major = [(name, finding.evidence) for name, finding in found if not finding.minor]
+    major = [(name, finding) for name, finding in found if not finding.minor]
+    major = [(name, finding.evidence) for name, finding in _main_story_first(major)]
     minor = [(name, finding.evidence) for name, finding in found if finding.minor]
     if not major:
         major = [("healthy", healthy_evidence(loss, val_loss))]

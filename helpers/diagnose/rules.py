@@ -61,10 +61,21 @@ NOT_CONVERGED_DROP_FRACTION = 0.10  # ...or by >= 10% of their whole drop so far
 
 @dataclass
 class Finding:
-    """One pattern found: the evidence (numbers that decided it) and whether it can be primary."""
+    """One pattern found: the evidence (numbers that decided it), whether it can be primary, and
+    its effect size.
+
+    ``effect`` says how big the pattern is as a fraction of the loss's own level, so that the two
+    patterns of a rival pair can be weighed against each other (``diagnose`` names the bigger one
+    the main story). Overfitting and spikes both lift the validation loss above where it would
+    be: their effect is that lift averaged over all epochs (``excess_per_epoch``: a sustained rise
+    counts at every epoch after the minimum, a spike at its one epoch). Validation below training
+    and "still falling" are both about where the run ends: the gap, and the fall over the last
+    part of the run.
+    """
 
     evidence: str
     minor: bool = False
+    effect: float = 0.0
 
 
 def _first_non_finite(values):
@@ -117,6 +128,17 @@ def check_diverged(loss, val_loss, markers, baseline_loss=None):
     return None
 
 
+def excess_per_epoch(val_loss):
+    """Return how far the smoothed validation loss sits above its minimum after it, as a fraction of
+    that minimum, averaged over all epochs (0 before the minimum): the size of an overfitting rise."""
+    smoothed = running_median(val_loss)
+    best = min(range(len(smoothed)), key=smoothed.__getitem__)
+    lowest = smoothed[best]
+    if lowest <= 0:
+        return 0.0
+    return sum(value / lowest - 1 for value in smoothed[best:]) / len(val_loss)
+
+
 def _check_rising(loss, val_loss, markers, smoothed, train_smoothed, window):
     best = min(range(len(smoothed)), key=smoothed.__getitem__)
     if len(val_loss) - best - 1 < window:
@@ -136,7 +158,8 @@ def _check_rising(loss, val_loss, markers, smoothed, train_smoothed, window):
                        f"smoothed minimum {lowest:.3g} at epoch {best + 1}), then rose "
                        f"{rise / lowest:.0%} to {end:.3g} (median of the last {window} epochs; a "
                        f"rise of {needed:.3g} was needed) while training loss fell "
-                       f"{training_fall:.0%}")
+                       f"{training_fall:.0%}; {excess_per_epoch(val_loss):.0%} above the minimum "
+                       f"per epoch on average", effect=excess_per_epoch(val_loss))
     return None
 
 
@@ -154,10 +177,12 @@ def _check_plateau(loss, val_loss, markers, smoothed, train_smoothed, window):
     # A training loss still above the validation loss is not fitting its data too well.
     if stalled >= needed and training_fall >= PLATEAU_TRAINING_FALL and train_end < end:
         markers["overfitting_start"] = start + 1
+        effect = excess_per_epoch(val_loss)
         return Finding(f"validation loss has not improved since epoch {start + 1}: {stalled} "
                        f"epochs ({needed} make a plateau) in which it fell less than "
                        f"{tolerance:.3g} ({PLATEAU_TOLERANCE:.0%} or its noise) to {end:.3g}, "
-                       f"while training loss fell {training_fall:.0%} more, to {train_end:.3g}")
+                       f"while training loss fell {training_fall:.0%} more, to {train_end:.3g}; "
+                       f"{effect:.0%} above its minimum per epoch on average", effect=effect)
     return None
 
 
@@ -213,13 +238,14 @@ def spikes(values):
 
 def check_spiky(loss, val_loss, markers, baseline_loss=None):
     """Epochs whose loss jumps well above both neighbours (by ratio, range and noise) and comes back."""
-    descriptions, major = [], False
+    descriptions, major, sizes = [], False, []
     for name, values, marker in (("validation", val_loss, "spikes"),
                                  ("training", loss, "training_spikes")):
         found = spikes(values)
         for index in found:
             markers.setdefault(marker, []).append(index + 1)
             neighbours = values[index - 1:index + 2:2]
+            sizes.append((values[index] / max(neighbours) - 1, marker))
             descriptions.append(f"{name} loss jumped to {values[index]:.3g} at epoch {index + 1}, "
                                 f"{values[index] / max(neighbours) - 1:.0%} above its neighbours")
             major = major or values[index] >= (1 + SPIKE_MAJOR_RATIO) * max(neighbours)
@@ -229,7 +255,11 @@ def check_spiky(loss, val_loss, markers, baseline_loss=None):
     if not major:
         descriptions.append(f"isolated (fewer than one per {SPIKE_EPOCHS_PER_SPIKE} epochs, none "
                             f"{1 + SPIKE_MAJOR_RATIO:g}x its neighbours): a minor pattern")
-    return Finding("; ".join(descriptions), minor=not major)
+    # Spikes of the validation loss lift it (above its neighbours) at their epochs only.
+    effect = sum(size for size, marker in sizes if marker == "spikes") / len(val_loss)
+    descriptions.append(f"validation spikes {effect:.0%} above their neighbours per epoch on "
+                        f"average")
+    return Finding("; ".join(descriptions), minor=not major, effect=effect)
 
 
 def check_val_below_train(loss, val_loss, markers, baseline_loss=None):
@@ -239,7 +269,7 @@ def check_val_below_train(loss, val_loss, markers, baseline_loss=None):
     if training > 0 and validation <= (1 - VALIDATION_BELOW_MARGIN) * training:
         return Finding(f"over the last {half} epochs validation loss had a median of "
                        f"{validation:.3g}, {1 - validation / training:.0%} below the training "
-                       f"loss's {training:.3g}")
+                       f"loss's {training:.3g}", effect=1 - validation / training)
     return None
 
 
@@ -247,7 +277,7 @@ def check_not_converged(loss, val_loss, markers, baseline_loss=None):
     """Both losses still fall over the last part of the run: fast for their level, or not slowing."""
     # At most all epochs but the first: in a short run "the last part" is all but its start.
     window = min(len(loss) - 1, max(CONVERGENCE_MIN_EPOCHS, math.ceil(CONVERGENCE_FRACTION * len(loss))))
-    parts = []
+    parts, effects = [], []
     for name, values in (("training", loss), ("validation", val_loss)):
         fall, level = fitted_fall(values[-window:]), end_level(values, window)
         drop = values[0] - min(values)
@@ -255,11 +285,12 @@ def check_not_converged(loss, val_loss, markers, baseline_loss=None):
         if (level <= 0 or drop <= 0 or fall <= NOISE_MULTIPLE * error
                 or (fall < NOT_CONVERGED_FALL * level and fall < NOT_CONVERGED_DROP_FRACTION * drop)):
             return None
+        effects.append(fall / level)
         parts.append(f"{name} loss by {fall:.3g} ({fall / level:.0%} of its level {level:.3g}, "
                      f"{fall / drop:.0%} of its drop from epoch 1"
                      + (f"; noise allows {NOISE_MULTIPLE * error:.2g})" if error else ")"))
     return Finding(f"over the last {window} epochs a fitted straight line still falls: "
-                   + " and ".join(parts))
+                   + " and ".join(parts), effect=min(effects))
 
 
 def healthy_evidence(loss, val_loss):
