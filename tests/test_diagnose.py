@@ -533,3 +533,12 @@ def test_the_bigger_of_validation_below_training_and_still_falling_is_primary():
     assert primary(("val_below_train", big_gap), ("not_converged", small_fall)) == "val_below_train"
     # Patterns of different rival groups keep PATTERNS order.
     assert primary(("overfitting", small_gap), ("not_converged", big_fall)) == "overfitting"
+
+
+def test_a_small_steady_rise_on_a_smooth_curve_is_overfitting():
+    # Validation ends 6% above its (smoothed) minimum and keeps rising, far above its tiny epoch-to-epoch
+    # noise, while training loss halves (a short run, like a CSVLogger log stopped early).
+    loss = [0.63, 0.53, 0.45, 0.37, 0.29, 0.22, 0.16]
+    val_loss = [0.563, 0.523, 0.495, 0.457, 0.47, 0.50, 0.53]
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern == "overfitting" and result.markers["overfitting_start"] == 4, str(result)

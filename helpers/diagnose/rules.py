@@ -26,7 +26,8 @@ END_FRACTION = 0.1  # "the end of a run" is its last 10% of epochs (its median i
 END_MIN_EPOCHS = 3  # ...and at least 3 epochs (at most half the run)
 DIVERGENCE_RATIO = 3.0  # a loss that rises above 3x its running minimum and stays there: diverged
 DIVERGENCE_BASELINE_RATIO = 10.0  # so has one that ever exceeds 10x the baseline loss
-OVERFITTING_RISE = 0.10  # validation loss ends >= 10% above its (smoothed) minimum...
+OVERFITTING_RISE = 0.05  # validation loss ends >= 5% above its (smoothed) minimum (a floor for
+#   a rise that matters; on a noisy curve the noise condition below asks for more)...
 OVERFITTING_RANGE_FRACTION = 0.10  # ...a rise of at least 10% of the curve's range...
 OVERFITTING_TRAINING_FALL = 0.05  # ...while training loss fell >= 5% after that minimum
 PLATEAU_FRACTION = 0.25  # or: validation loss has not improved for the last 25% of the run...
@@ -191,6 +192,10 @@ def check_overfitting(loss, val_loss, markers, baseline_loss=None):
     window = end_window(len(val_loss), END_FRACTION, END_MIN_EPOCHS)
     smoothed, train_smoothed = running_median(val_loss), running_median(loss)
     if min(train_smoothed) <= 0:
+        return None
+    # A validation loss that never got clearly below guessing learned nothing that carries over to
+    # new data, so there is nothing to overfit from: that is underfitting (check_underfitting).
+    if baseline_loss and min(smoothed) > UNDERFITTING_NEAR_BASELINE * baseline_loss:
         return None
     return (_check_rising(loss, val_loss, markers, smoothed, train_smoothed, window)
             or _check_plateau(loss, val_loss, markers, smoothed, train_smoothed, window))
