@@ -542,3 +542,20 @@ def test_a_small_steady_rise_on_a_smooth_curve_is_overfitting():
     val_loss = [0.563, 0.523, 0.495, 0.457, 0.47, 0.50, 0.53]
     result = diagnose({"loss": loss, "val_loss": val_loss})
     assert result.pattern == "overfitting" and result.markers["overfitting_start"] == 4, str(result)
+
+
+def test_a_steady_fall_that_is_not_slowing_down_is_not_converged():
+    # A fast first fall, then 45 epochs falling at a constant pace (0.5% of the level per epoch):
+    # the last quarter falls less than 10% of the level and of the whole drop, but as fast as the
+    # quarter before it, so the curve has not flattened.
+    epochs = np.arange(50)
+    loss = list(1.0 + 0.5 * np.exp(-epochs / 3) - 0.004 * epochs)
+    val_loss = list(0.98 + 0.45 * np.exp(-epochs / 3) - 0.004 * epochs)
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern == "not_converged" and "epochs before" in result.evidence[0], str(result)
+    # The tail of a long run creeping down by 2-3% of its level in its last quarter is converged,
+    # even at a steady pace.
+    epochs = np.arange(200)
+    loss = list(0.2 + 1.5 * np.exp(-epochs / 15) - 0.0001 * epochs)
+    val_loss = list(0.25 + 1.4 * np.exp(-epochs / 15) - 0.0001 * epochs)
+    assert diagnose({"loss": loss, "val_loss": val_loss}).pattern == "healthy"

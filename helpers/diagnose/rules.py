@@ -56,6 +56,10 @@ NOT_CONVERGED_FALL = 0.10  # both losses still fall by >= 10% of their current l
 #   log scale)...
 NOT_CONVERGED_DROP_FRACTION = 0.10  # ...or by >= 10% of their whole drop so far (still a good part
 #   of the pace of the whole run: a fall of 10% over its last quarter is 40% of its average pace),
+NOT_CONVERGED_PACE = 0.5  # ...or at a pace not slowing down: at least half the fall over the
+#   window before (a converging curve flattens: each window falls much less than the one before)...
+NOT_CONVERGED_STEADY_FALL = 0.04  # ...and still by >= 4% of its level (a fall that matters, not a
+#   long run's tail creeping down by a percent or two),
 #   the validation loss also by more than NOISE_MULTIPLE standard errors of the fitted fall (the
 #   scatter of the window's epochs around the line)
 
@@ -279,7 +283,8 @@ def check_val_below_train(loss, val_loss, markers, baseline_loss=None):
 
 
 def check_not_converged(loss, val_loss, markers, baseline_loss=None):
-    """Both losses still fall over the last part of the run: fast for their level, or not slowing."""
+    """Both losses still fall over the last part of the run: fast for their level or their drop, or
+    steadily (not slowing down) by a fall that matters."""
     # At most all epochs but the first: in a short run "the last part" is all but its start.
     window = min(len(loss) - 1, max(CONVERGENCE_MIN_EPOCHS, math.ceil(CONVERGENCE_FRACTION * len(loss))))
     parts, effects = [], []
@@ -287,12 +292,17 @@ def check_not_converged(loss, val_loss, markers, baseline_loss=None):
         fall, level = fitted_fall(values[-window:]), end_level(values, window)
         drop = values[0] - min(values)
         error = fitted_fall_error(values[-window:]) if name == "validation" else 0.0
-        if (level <= 0 or drop <= 0 or fall <= NOISE_MULTIPLE * error
-                or (fall < NOT_CONVERGED_FALL * level and fall < NOT_CONVERGED_DROP_FRACTION * drop)):
+        before = values[-2 * window:-window] if len(values) >= 2 * window else values[:-window]
+        previous = fitted_fall(before) if len(before) >= 2 else 0.0
+        fast = fall >= NOT_CONVERGED_FALL * level or fall >= NOT_CONVERGED_DROP_FRACTION * drop
+        steady = fall >= NOT_CONVERGED_STEADY_FALL * level and fall >= NOT_CONVERGED_PACE * previous > 0
+        if level <= 0 or drop <= 0 or fall <= NOISE_MULTIPLE * error or not (fast or steady):
             return None
         effects.append(fall / level)
         parts.append(f"{name} loss by {fall:.3g} ({fall / level:.0%} of its level {level:.3g}, "
                      f"{fall / drop:.0%} of its drop from epoch 1"
+                     + (f", {fall / previous:.0%} of its fall over the {len(before)} epochs before"
+                        if previous > 0 else "")
                      + (f"; noise allows {NOISE_MULTIPLE * error:.2g})" if error else ")"))
     return Finding(f"over the last {window} epochs a fitted straight line still falls: "
                    + " and ".join(parts), effect=min(effects))
