@@ -559,3 +559,15 @@ def test_a_steady_fall_that_is_not_slowing_down_is_not_converged():
     loss = list(0.2 + 1.5 * np.exp(-epochs / 15) - 0.0001 * epochs)
     val_loss = list(0.25 + 1.4 * np.exp(-epochs / 15) - 0.0001 * epochs)
     assert diagnose({"loss": loss, "val_loss": val_loss}).pattern == "healthy"
+
+
+def test_a_short_plateau_counts_when_training_loss_halves_meanwhile():
+    # 11 epochs: validation stops improving at epoch 4 (7 epochs, fewer than the usual 8) while
+    # training loss falls to a fifth: a big effect needs less time to be sure of.
+    loss = [1.49, 0.61, 0.35, 0.25, 0.21, 0.16, 0.12, 0.10, 0.08, 0.064, 0.053]
+    val_loss = [0.85, 0.38, 0.276, 0.235, 0.231, 0.231, 0.233, 0.234, 0.232, 0.236, 0.234]
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern == "overfitting" and "5 make a plateau" in result.evidence[0], str(result)
+    # The same plateau while training loss falls by a third only is not (yet) overfitting.
+    slower = [1.49, 0.61, 0.35, 0.25, 0.24, 0.23, 0.22, 0.21, 0.20, 0.19, 0.18]
+    assert diagnose({"loss": slower, "val_loss": val_loss}).pattern != "overfitting"

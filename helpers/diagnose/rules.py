@@ -31,7 +31,11 @@ OVERFITTING_RISE = 0.05  # validation loss ends >= 5% above its (smoothed) minim
 OVERFITTING_RANGE_FRACTION = 0.10  # ...a rise of at least 10% of the curve's range...
 OVERFITTING_TRAINING_FALL = 0.05  # ...while training loss fell >= 5% after that minimum
 PLATEAU_FRACTION = 0.25  # or: validation loss has not improved for the last 25% of the run...
-PLATEAU_MIN_EPOCHS = 8  # ...and for at least 8 epochs...
+PLATEAU_MIN_EPOCHS = 8  # ...and for at least 8 epochs (PLATEAU_MIN_EPOCHS_BIG_FALL when the
+#   training loss at least halved meanwhile: the stronger the effect, the less time it takes
+#   to be sure of it)...
+PLATEAU_MIN_EPOCHS_BIG_FALL = 5
+PLATEAU_BIG_FALL = 0.50
 PLATEAU_TOLERANCE = 0.03  # ...("not improved": fell less than 3% of its level, or than its noise)...
 PLATEAU_TRAINING_FALL = 0.20  # ...while training loss fell >= 20% more, to below the validation
 #   loss: plateau overfitting
@@ -177,8 +181,9 @@ def _check_plateau(loss, val_loss, markers, smoothed, train_smoothed, window):
     if start is None:
         return None
     stalled = len(val_loss) - 1 - start
-    needed = max(PLATEAU_MIN_EPOCHS, math.ceil(PLATEAU_FRACTION * len(val_loss)))
     training_fall = (train_smoothed[start] - train_end) / train_smoothed[start]
+    minimum = PLATEAU_MIN_EPOCHS_BIG_FALL if training_fall >= PLATEAU_BIG_FALL else PLATEAU_MIN_EPOCHS
+    needed = max(minimum, math.ceil(PLATEAU_FRACTION * len(val_loss)))
     # A training loss still above the validation loss is not fitting its data too well.
     if stalled >= needed and training_fall >= PLATEAU_TRAINING_FALL and train_end < end:
         markers["overfitting_start"] = start + 1
