@@ -571,3 +571,22 @@ def test_a_short_plateau_counts_when_training_loss_halves_meanwhile():
     # The same plateau while training loss falls by a third only is not (yet) overfitting.
     slower = [1.49, 0.61, 0.35, 0.25, 0.24, 0.23, 0.22, 0.21, 0.20, 0.19, 0.18]
     assert diagnose({"loss": slower, "val_loss": val_loss}).pattern != "overfitting"
+
+
+@pytest.mark.parametrize("ratio, expected", [(0.93, "healthy"), (0.85, "val_below_train")])
+def test_validation_below_training_needs_a_gap_of_a_tenth(ratio, expected):
+    # 7% below is within what the half-epoch shift alone makes; 15% below is a story of its own.
+    loss = curve(1.0, 0.40)
+    result = diagnose({"loss": loss, "val_loss": [ratio * value for value in loss]})
+    assert result.pattern == expected, str(result)
+
+
+def test_a_plateau_is_not_overfitting_unless_training_ends_clearly_below_validation():
+    # Validation stuck at 1.80 from the start; training comes down from 2.3 to that same level
+    # (a model that learns next to nothing), not clearly below it.
+    loss = [2.31, 2.05, 1.96, 1.94, 1.88, 1.83, 1.80, 1.79, 1.77]
+    val_loss = [1.80, 1.86, 1.82, 1.80, 1.82, 1.80, 1.81, 1.80, 1.79]
+    assert diagnose({"loss": loss, "val_loss": val_loss}).pattern != "overfitting"
+    # Training falling on to a third below the stuck validation loss is plateau overfitting.
+    lower = [2.31, 2.05, 1.96, 1.94, 1.80, 1.62, 1.45, 1.30, 1.18]
+    assert diagnose({"loss": lower, "val_loss": val_loss}).pattern == "overfitting"

@@ -37,8 +37,8 @@ PLATEAU_MIN_EPOCHS = 8  # ...and for at least 8 epochs (PLATEAU_MIN_EPOCHS_BIG_F
 PLATEAU_MIN_EPOCHS_BIG_FALL = 5
 PLATEAU_BIG_FALL = 0.50
 PLATEAU_TOLERANCE = 0.03  # ...("not improved": fell less than 3% of its level, or than its noise)...
-PLATEAU_TRAINING_FALL = 0.20  # ...while training loss fell >= 20% more, to below the validation
-#   loss: plateau overfitting
+PLATEAU_TRAINING_FALL = 0.20  # ...while training loss fell >= 20% more, to clearly below the
+#   validation loss (by UNDERFITTING_GAP): plateau overfitting
 UNDERFITTING_VALIDATION_FALL = 0.10  # validation loss fell < 10% from its start to its minimum...
 UNDERFITTING_FALL = 0.20  # ...and training loss < 20%: both stay where they started
 UNDERFITTING_BASELINE_FRACTION = 0.35  # or both best losses are still above 35% of the baseline
@@ -53,7 +53,8 @@ SPIKE_NOISE_MULTIPLE = 3.0  # ...and >= 3x the curve's noise (a noisy curve's wi
 SPIKE_EPOCHS_PER_SPIKE = 25  # spikes are the main story with at least one per 25 epochs...
 SPIKE_MAJOR_RATIO = 1.0  # ...or one at least 100% (2x) above its neighbours; fewer are reported
 #   as a minor pattern that is never the primary one (one spike in 200 epochs is not the story)
-VALIDATION_BELOW_MARGIN = 0.05  # validation < training by >= 5%, medians over the last half
+VALIDATION_BELOW_MARGIN = 0.10  # validation < training by >= 10%, medians over the last half (a
+#   smaller gap is within what the half-epoch shift alone makes; not the story of a run)
 CONVERGENCE_FRACTION = 0.25  # "still falling" is judged over the last 25% of the run...
 CONVERGENCE_MIN_EPOCHS = 4  # ...and at least 4 epochs, by a straight line fitted there:
 NOT_CONVERGED_FALL = 0.10  # both losses still fall by >= 10% of their current level there (fast on a
@@ -184,8 +185,9 @@ def _check_plateau(loss, val_loss, markers, smoothed, train_smoothed, window):
     training_fall = (train_smoothed[start] - train_end) / train_smoothed[start]
     minimum = PLATEAU_MIN_EPOCHS_BIG_FALL if training_fall >= PLATEAU_BIG_FALL else PLATEAU_MIN_EPOCHS
     needed = max(minimum, math.ceil(PLATEAU_FRACTION * len(val_loss)))
-    # A training loss still above the validation loss is not fitting its data too well.
-    if stalled >= needed and training_fall >= PLATEAU_TRAINING_FALL and train_end < end:
+    # A training loss not clearly below the validation loss is not fitting its data too well.
+    if (stalled >= needed and training_fall >= PLATEAU_TRAINING_FALL
+            and train_end < (1 - UNDERFITTING_GAP) * end):
         markers["overfitting_start"] = start + 1
         effect = excess_per_epoch(val_loss)
         return Finding(f"validation loss has not improved since epoch {start + 1}: {stalled} "
