@@ -590,3 +590,14 @@ def test_a_plateau_is_not_overfitting_unless_training_ends_clearly_below_validat
     # Training falling on to a third below the stuck validation loss is plateau overfitting.
     lower = [2.31, 2.05, 1.96, 1.94, 1.80, 1.62, 1.45, 1.30, 1.18]
     assert diagnose({"loss": lower, "val_loss": val_loss}).pattern == "overfitting"
+
+
+def test_infinite_first_epochs_followed_by_finite_ones_are_left_out_not_divergence():
+    inf = math.inf
+    loss = [inf, inf, inf] + curve(1.0, 0.30)[:12]
+    val_loss = [inf, 4.8, 1.4] + [v + 0.03 for v in curve(1.0, 0.30)[:12]]
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern != "diverged" and "epochs 1-3 left out" in result.evidence[0], str(result)
+    # NaN never recovers, and an infinity in the last epoch is a breakdown.
+    assert diagnose({"loss": [math.nan] + loss[3:], "val_loss": val_loss[2:]}).pattern == "diverged"
+    assert diagnose({"loss": loss[3:] + [inf], "val_loss": val_loss[3:] + [1.0]}).pattern == "diverged"

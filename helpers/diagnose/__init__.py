@@ -20,6 +20,7 @@ others, and the primary is then the next finding, or ``healthy``. ``Diagnosis.pa
 ``evidence`` list every pattern found, primary first.
 """
 
+import math
 from dataclasses import dataclass, field
 
 from helpers.diagnose.curves import OUTLIER_RATIO, first_epoch_is_outlier, without_outlier_start
@@ -126,8 +127,33 @@ def _main_story_first(major):
     return major
 
 
+def _infinite_start(loss, val_loss):
+    """Return how many first epochs to leave out because a loss was +infinity there and every
+    later epoch of both curves is finite (0 when that is not so).
+
+    An infinite loss is an overflowed value (log 0 on a confidently wrong prediction, in the
+    epoch's average); when finite values follow to the end, the weights were not broken. NaN is
+    never left out: NaN weights do not recover.
+    """
+    values = list(loss) + list(val_loss)
+    if any(math.isnan(value) for value in values):
+        return 0
+    last = max((epoch for curve in (loss, val_loss) for epoch, value in enumerate(curve, 1)
+                if not math.isfinite(value)), default=0)
+    return last if last and len(loss) - last >= MIN_EPOCHS else 0
+
+
 def _findings(loss, val_loss, baseline_loss):
     """Return [(pattern, evidence)] in PATTERNS order, major findings before minor ones."""
+    skipped = _infinite_start(loss, val_loss)
+    if skipped:
+        found, markers = _findings(loss[skipped:], val_loss[skipped:], baseline_loss)
+        markers = {key: ([epoch + skipped for epoch in value] if isinstance(value, list)
+                         else value + skipped) for key, value in markers.items()}
+        found[0] = (found[0][0], found[0][1] + f" [epochs 1-{skipped} left out: a loss was "
+                    f"infinite there and finite in every later epoch, so training recovered; in "
+                    f"this evidence epoch 1 means epoch {skipped + 1}]")
+        return found, markers
     markers = {}
     divergence = check_diverged(loss, val_loss, markers, baseline_loss)
     if divergence:
