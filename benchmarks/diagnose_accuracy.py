@@ -79,6 +79,13 @@ def report(results, title):
     clear = [(case, verdict) for case, verdict in results if case["confidence"] == "clear"]
     print(f"\n== {title}: {len(clear)} clear cases ==")
     print(confusion_table(clear))
+    per_corpus = []
+    for corpus in CORPORA:
+        chosen = [(case, verdict) for case, verdict in clear if case["corpus"] == corpus]
+        if chosen:
+            agree = sum(case["label"] == verdict.pattern for case, verdict in chosen)
+            per_corpus.append(f"{corpus} {agree}/{len(chosen)}")
+    print("per corpus: " + ", ".join(per_corpus))
     for case, verdict in results:
         if verdict.pattern != case["label"]:
             tag = "" if case["confidence"] == "clear" else " (ambiguous)"

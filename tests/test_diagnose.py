@@ -502,3 +502,102 @@ def test_homework_3s_runs_are_diagnosed_as_its_answer_key(letter, expected):
 def test_degenerate_curves_get_a_verdict_not_a_crash(loss, val_loss):
     result = diagnose({"loss": loss, "val_loss": val_loss})
     assert result.pattern in PATTERNS and str(result) and result.to_dict()
+
+
+def test_repeated_big_spikes_outweigh_a_validation_plateau():
+    # Validation plateaus at 0.3 while training keeps falling (plateau overfitting), but it also
+    # jumps 3x above its neighbours every 5 epochs: the spikes lift it more, per epoch on
+    # average, than the plateau does, so they are the main story.
+    epochs = np.arange(40)
+    loss = list(0.02 + 1.0 * np.exp(-epochs / 6))
+    val_loss = list(0.3 + 0.8 * np.exp(-epochs / 3))
+    quiet = diagnose({"loss": loss, "val_loss": val_loss})
+    assert quiet.pattern == "overfitting" and "has not improved" in quiet.evidence[0], str(quiet)
+    spiky = [value * (4.0 if epoch % 5 == 2 and epoch > 5 else 1.0) for epoch, value in enumerate(val_loss)]
+    result = diagnose({"loss": loss, "val_loss": spiky})
+    assert result.pattern == "spiky" and result.patterns[1] == "overfitting", str(result)
+    assert "per epoch on average" in result.evidence[0]
+    # A sustained rise outweighs one spike (test_several_patterns_primary_is_the_most_serious).
+
+
+def test_the_bigger_of_validation_below_training_and_still_falling_is_primary():
+    from helpers.diagnose import _main_story_first
+    from helpers.diagnose.rules import Finding
+
+    def primary(*found):
+        return _main_story_first(list(found))[0][0]
+
+    small_gap, big_fall = Finding("gap", effect=0.06), Finding("fall", effect=0.30)
+    assert primary(("val_below_train", small_gap), ("not_converged", big_fall)) == "not_converged"
+    big_gap, small_fall = Finding("gap", effect=0.30), Finding("fall", effect=0.06)
+    assert primary(("val_below_train", big_gap), ("not_converged", small_fall)) == "val_below_train"
+    # Patterns of different rival groups keep PATTERNS order.
+    assert primary(("overfitting", small_gap), ("not_converged", big_fall)) == "overfitting"
+
+
+def test_a_small_steady_rise_on_a_smooth_curve_is_overfitting():
+    # Validation ends 6% above its (smoothed) minimum and keeps rising, far above its tiny epoch-to-epoch
+    # noise, while training loss halves (a short run, like a CSVLogger log stopped early).
+    loss = [0.63, 0.53, 0.45, 0.37, 0.29, 0.22, 0.16]
+    val_loss = [0.563, 0.523, 0.495, 0.457, 0.47, 0.50, 0.53]
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern == "overfitting" and result.markers["overfitting_start"] == 4, str(result)
+
+
+def test_a_steady_fall_that_is_not_slowing_down_is_not_converged():
+    # A fast first fall, then 45 epochs falling at a constant pace (0.5% of the level per epoch):
+    # the last quarter falls less than 10% of the level and of the whole drop, but as fast as the
+    # quarter before it, so the curve has not flattened.
+    epochs = np.arange(50)
+    loss = list(1.0 + 0.5 * np.exp(-epochs / 3) - 0.004 * epochs)
+    val_loss = list(0.98 + 0.45 * np.exp(-epochs / 3) - 0.004 * epochs)
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern == "not_converged" and "epochs before" in result.evidence[0], str(result)
+    # The tail of a long run creeping down by 2-3% of its level in its last quarter is converged,
+    # even at a steady pace.
+    epochs = np.arange(200)
+    loss = list(0.2 + 1.5 * np.exp(-epochs / 15) - 0.0001 * epochs)
+    val_loss = list(0.25 + 1.4 * np.exp(-epochs / 15) - 0.0001 * epochs)
+    assert diagnose({"loss": loss, "val_loss": val_loss}).pattern == "healthy"
+
+
+def test_a_short_plateau_counts_when_training_loss_halves_meanwhile():
+    # 11 epochs: validation stops improving at epoch 4 (7 epochs, fewer than the usual 8) while
+    # training loss falls to a fifth: a big effect needs less time to be sure of.
+    loss = [1.49, 0.61, 0.35, 0.25, 0.21, 0.16, 0.12, 0.10, 0.08, 0.064, 0.053]
+    val_loss = [0.85, 0.38, 0.276, 0.235, 0.231, 0.231, 0.233, 0.234, 0.232, 0.236, 0.234]
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern == "overfitting" and "5 make a plateau" in result.evidence[0], str(result)
+    # The same plateau while training loss falls by a third only is not (yet) overfitting.
+    slower = [1.49, 0.61, 0.35, 0.25, 0.24, 0.23, 0.22, 0.21, 0.20, 0.19, 0.18]
+    assert diagnose({"loss": slower, "val_loss": val_loss}).pattern != "overfitting"
+
+
+@pytest.mark.parametrize("ratio, expected", [(0.93, "healthy"), (0.85, "val_below_train")])
+def test_validation_below_training_needs_a_gap_of_a_tenth(ratio, expected):
+    # 7% below is within what the half-epoch shift alone makes; 15% below is a story of its own.
+    loss = curve(1.0, 0.40)
+    result = diagnose({"loss": loss, "val_loss": [ratio * value for value in loss]})
+    assert result.pattern == expected, str(result)
+
+
+def test_a_plateau_is_not_overfitting_unless_training_ends_clearly_below_validation():
+    # Validation stuck at 1.80 from the start; training comes down from 2.3 to that same level
+    # (a model that learns next to nothing), not clearly below it.
+    loss = [2.31, 2.05, 1.96, 1.94, 1.88, 1.83, 1.80, 1.79, 1.77]
+    val_loss = [1.80, 1.86, 1.82, 1.80, 1.82, 1.80, 1.81, 1.80, 1.79]
+    assert diagnose({"loss": loss, "val_loss": val_loss}).pattern != "overfitting"
+    # Training falling on to a third below the stuck validation loss is plateau overfitting.
+    lower = [2.31, 2.05, 1.96, 1.94, 1.80, 1.62, 1.45, 1.30, 1.18]
+    assert diagnose({"loss": lower, "val_loss": val_loss}).pattern == "overfitting"
+
+
+def test_infinite_first_epochs_followed_by_finite_ones_are_left_out_not_divergence():
+    inf = math.inf
+    loss = [inf, inf, inf] + curve(1.0, 0.30)[:12]
+    val_loss = [inf, 4.8, 1.4] + [v + 0.03 for v in curve(1.0, 0.30)[:12]]
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern != "diverged" and "epochs 1-3 left out" in result.evidence[0], str(result)
+    # NaN never recovers, and an infinity in the last epoch is a breakdown.
+    assert diagnose({"loss": [math.nan] + loss[3:], "val_loss": val_loss[2:]}).pattern == "diverged"
+    assert diagnose({"loss": loss[3:] + [inf], "val_loss": val_loss[3:] + [1.0]}).pattern == "diverged"

@@ -9,12 +9,18 @@ use medians and smoothed values, not single epochs (``helpers/diagnose/curves.py
 
 How the primary pattern is chosen: every rule is checked, and the primary pattern is the first
 one found in ``PATTERNS`` order, most serious first (a broken run before a generalization
-problem, before a noisy one, before a cosmetic one, before "train longer"). A finding marked
-minor (isolated spikes in a long run) is never primary: it is listed after the others, and the
-primary is then the next finding, or ``healthy``. ``Diagnosis.patterns`` and ``evidence`` list
-every pattern found, primary first.
+problem, before a noisy one, before a cosmetic one, before "train longer"), except between the
+patterns of a ``RIVALS`` pair, where the main story is the bigger effect, each measured as a
+fraction of the loss's level (``rules.Finding``): overfitting against spikes by how far each
+lifts the validation loss, per epoch on average (repeated big spikes outweigh a validation loss
+that only stopped improving; a sustained rise outweighs one spike), and validation below
+training against "still falling" by the gap against the fall over the run's last part. A
+finding marked minor (isolated spikes in a long run) is never primary: it is listed after the
+others, and the primary is then the next finding, or ``healthy``. ``Diagnosis.patterns`` and
+``evidence`` list every pattern found, primary first.
 """
 
+import math
 from dataclasses import dataclass, field
 
 from helpers.diagnose.curves import OUTLIER_RATIO, first_epoch_is_outlier, without_outlier_start
@@ -24,6 +30,10 @@ from helpers.history import as_history
 # Most serious first: the primary pattern is the first one found in this order.
 PATTERNS = ("too_short", "diverged", "overfitting", "underfitting", "spiky", "val_below_train",
             "not_converged", "healthy")
+
+# Patterns whose sizes can be weighed against each other: when one of a group would be primary,
+# the one with the larger effect is (each effect is a fraction of the loss's level).
+RIVALS = (("overfitting", "spiky"), ("val_below_train", "not_converged"))
 
 EXPLANATIONS = {
     "too_short": f"Too short to tell: a pattern needs at least {MIN_EPOCHS} epochs of both curves.",
@@ -101,8 +111,49 @@ def _outlier_note(loss, val_loss):
             f"every later epoch: read as epoch 2's value]") if names else ""
 
 
+def _main_story_first(major):
+    """Return the major [(pattern, Finding)] with the main story first.
+
+    Within each group of RIVALS the finding with the largest effect (a fraction of the loss
+    level, see ``rules.Finding``) comes first, when the group's first finding is primary.
+    """
+    if not major:
+        return major
+    for group in RIVALS:
+        if major[0][0] in group:
+            rivals = [item for item in major if item[0] in group]
+            best = max(rivals, key=lambda item: item[1].effect)
+            return [best] + [item for item in major if item is not best]
+    return major
+
+
+def _infinite_start(loss, val_loss):
+    """Return how many first epochs to leave out because a loss was +infinity there and every
+    later epoch of both curves is finite (0 when that is not so).
+
+    An infinite loss is an overflowed value (log 0 on a confidently wrong prediction, in the
+    epoch's average); when finite values follow to the end, the weights were not broken. NaN is
+    never left out: NaN weights do not recover.
+    """
+    values = list(loss) + list(val_loss)
+    if any(math.isnan(value) for value in values):
+        return 0
+    last = max((epoch for curve in (loss, val_loss) for epoch, value in enumerate(curve, 1)
+                if not math.isfinite(value)), default=0)
+    return last if last and len(loss) - last >= MIN_EPOCHS else 0
+
+
 def _findings(loss, val_loss, baseline_loss):
     """Return [(pattern, evidence)] in PATTERNS order, major findings before minor ones."""
+    skipped = _infinite_start(loss, val_loss)
+    if skipped:
+        found, markers = _findings(loss[skipped:], val_loss[skipped:], baseline_loss)
+        markers = {key: ([epoch + skipped for epoch in value] if isinstance(value, list)
+                         else value + skipped) for key, value in markers.items()}
+        found[0] = (found[0][0], found[0][1] + f" [epochs 1-{skipped} left out: a loss was "
+                    f"infinite there and finite in every later epoch, so training recovered; in "
+                    f"this evidence epoch 1 means epoch {skipped + 1}]")
+        return found, markers
     markers = {}
     divergence = check_diverged(loss, val_loss, markers, baseline_loss)
     if divergence:
@@ -113,7 +164,8 @@ def _findings(loss, val_loss, baseline_loss):
     loss, val_loss = without_outlier_start(loss), without_outlier_start(val_loss)
     found = [(name, finding) for name, check in CHECKS
              if (finding := check(loss, val_loss, markers, baseline_loss))]
-    major = [(name, finding.evidence) for name, finding in found if not finding.minor]
+    major = [(name, finding) for name, finding in found if not finding.minor]
+    major = [(name, finding.evidence) for name, finding in _main_story_first(major)]
     minor = [(name, finding.evidence) for name, finding in found if finding.minor]
     if not major:
         major = [("healthy", healthy_evidence(loss, val_loss))]

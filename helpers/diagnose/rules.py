@@ -26,14 +26,19 @@ END_FRACTION = 0.1  # "the end of a run" is its last 10% of epochs (its median i
 END_MIN_EPOCHS = 3  # ...and at least 3 epochs (at most half the run)
 DIVERGENCE_RATIO = 3.0  # a loss that rises above 3x its running minimum and stays there: diverged
 DIVERGENCE_BASELINE_RATIO = 10.0  # so has one that ever exceeds 10x the baseline loss
-OVERFITTING_RISE = 0.10  # validation loss ends >= 10% above its (smoothed) minimum...
+OVERFITTING_RISE = 0.05  # validation loss ends >= 5% above its (smoothed) minimum (a floor for
+#   a rise that matters; on a noisy curve the noise condition below asks for more)...
 OVERFITTING_RANGE_FRACTION = 0.10  # ...a rise of at least 10% of the curve's range...
 OVERFITTING_TRAINING_FALL = 0.05  # ...while training loss fell >= 5% after that minimum
 PLATEAU_FRACTION = 0.25  # or: validation loss has not improved for the last 25% of the run...
-PLATEAU_MIN_EPOCHS = 8  # ...and for at least 8 epochs...
+PLATEAU_MIN_EPOCHS = 8  # ...and for at least 8 epochs (PLATEAU_MIN_EPOCHS_BIG_FALL when the
+#   training loss at least halved meanwhile: the stronger the effect, the less time it takes
+#   to be sure of it)...
+PLATEAU_MIN_EPOCHS_BIG_FALL = 5
+PLATEAU_BIG_FALL = 0.50
 PLATEAU_TOLERANCE = 0.03  # ...("not improved": fell less than 3% of its level, or than its noise)...
-PLATEAU_TRAINING_FALL = 0.20  # ...while training loss fell >= 20% more, to below the validation
-#   loss: plateau overfitting
+PLATEAU_TRAINING_FALL = 0.20  # ...while training loss fell >= 20% more, to clearly below the
+#   validation loss (by UNDERFITTING_GAP): plateau overfitting
 UNDERFITTING_VALIDATION_FALL = 0.10  # validation loss fell < 10% from its start to its minimum...
 UNDERFITTING_FALL = 0.20  # ...and training loss < 20%: both stay where they started
 UNDERFITTING_BASELINE_FRACTION = 0.35  # or both best losses are still above 35% of the baseline
@@ -48,23 +53,39 @@ SPIKE_NOISE_MULTIPLE = 3.0  # ...and >= 3x the curve's noise (a noisy curve's wi
 SPIKE_EPOCHS_PER_SPIKE = 25  # spikes are the main story with at least one per 25 epochs...
 SPIKE_MAJOR_RATIO = 1.0  # ...or one at least 100% (2x) above its neighbours; fewer are reported
 #   as a minor pattern that is never the primary one (one spike in 200 epochs is not the story)
-VALIDATION_BELOW_MARGIN = 0.05  # validation < training by >= 5%, medians over the last half
+VALIDATION_BELOW_MARGIN = 0.10  # validation < training by >= 10%, medians over the last half (a
+#   smaller gap is within what the half-epoch shift alone makes; not the story of a run)
 CONVERGENCE_FRACTION = 0.25  # "still falling" is judged over the last 25% of the run...
 CONVERGENCE_MIN_EPOCHS = 4  # ...and at least 4 epochs, by a straight line fitted there:
 NOT_CONVERGED_FALL = 0.10  # both losses still fall by >= 10% of their current level there (fast on a
 #   log scale)...
 NOT_CONVERGED_DROP_FRACTION = 0.10  # ...or by >= 10% of their whole drop so far (still a good part
 #   of the pace of the whole run: a fall of 10% over its last quarter is 40% of its average pace),
+NOT_CONVERGED_PACE = 0.5  # ...or at a pace not slowing down: at least half the fall over the
+#   window before (a converging curve flattens: each window falls much less than the one before)...
+NOT_CONVERGED_STEADY_FALL = 0.04  # ...and still by >= 4% of its level (a fall that matters, not a
+#   long run's tail creeping down by a percent or two),
 #   the validation loss also by more than NOISE_MULTIPLE standard errors of the fitted fall (the
 #   scatter of the window's epochs around the line)
 
 
 @dataclass
 class Finding:
-    """One pattern found: the evidence (numbers that decided it) and whether it can be primary."""
+    """One pattern found: the evidence (numbers that decided it), whether it can be primary, and
+    its effect size.
+
+    ``effect`` says how big the pattern is as a fraction of the loss's own level, so that the two
+    patterns of a rival pair can be weighed against each other (``diagnose`` names the bigger one
+    the main story). Overfitting and spikes both lift the validation loss above where it would
+    be: their effect is that lift averaged over all epochs (``excess_per_epoch``: a sustained rise
+    counts at every epoch after the minimum, a spike at its one epoch). Validation below training
+    and "still falling" are both about where the run ends: the gap, and the fall over the last
+    part of the run.
+    """
 
     evidence: str
     minor: bool = False
+    effect: float = 0.0
 
 
 def _first_non_finite(values):
@@ -117,6 +138,17 @@ def check_diverged(loss, val_loss, markers, baseline_loss=None):
     return None
 
 
+def excess_per_epoch(val_loss):
+    """Return how far the smoothed validation loss sits above its minimum after it, as a fraction of
+    that minimum, averaged over all epochs (0 before the minimum): the size of an overfitting rise."""
+    smoothed = running_median(val_loss)
+    best = min(range(len(smoothed)), key=smoothed.__getitem__)
+    lowest = smoothed[best]
+    if lowest <= 0:
+        return 0.0
+    return sum(value / lowest - 1 for value in smoothed[best:]) / len(val_loss)
+
+
 def _check_rising(loss, val_loss, markers, smoothed, train_smoothed, window):
     best = min(range(len(smoothed)), key=smoothed.__getitem__)
     if len(val_loss) - best - 1 < window:
@@ -136,7 +168,8 @@ def _check_rising(loss, val_loss, markers, smoothed, train_smoothed, window):
                        f"smoothed minimum {lowest:.3g} at epoch {best + 1}), then rose "
                        f"{rise / lowest:.0%} to {end:.3g} (median of the last {window} epochs; a "
                        f"rise of {needed:.3g} was needed) while training loss fell "
-                       f"{training_fall:.0%}")
+                       f"{training_fall:.0%}; {excess_per_epoch(val_loss):.0%} above the minimum "
+                       f"per epoch on average", effect=excess_per_epoch(val_loss))
     return None
 
 
@@ -149,15 +182,19 @@ def _check_plateau(loss, val_loss, markers, smoothed, train_smoothed, window):
     if start is None:
         return None
     stalled = len(val_loss) - 1 - start
-    needed = max(PLATEAU_MIN_EPOCHS, math.ceil(PLATEAU_FRACTION * len(val_loss)))
     training_fall = (train_smoothed[start] - train_end) / train_smoothed[start]
-    # A training loss still above the validation loss is not fitting its data too well.
-    if stalled >= needed and training_fall >= PLATEAU_TRAINING_FALL and train_end < end:
+    minimum = PLATEAU_MIN_EPOCHS_BIG_FALL if training_fall >= PLATEAU_BIG_FALL else PLATEAU_MIN_EPOCHS
+    needed = max(minimum, math.ceil(PLATEAU_FRACTION * len(val_loss)))
+    # A training loss not clearly below the validation loss is not fitting its data too well.
+    if (stalled >= needed and training_fall >= PLATEAU_TRAINING_FALL
+            and train_end < (1 - UNDERFITTING_GAP) * end):
         markers["overfitting_start"] = start + 1
+        effect = excess_per_epoch(val_loss)
         return Finding(f"validation loss has not improved since epoch {start + 1}: {stalled} "
                        f"epochs ({needed} make a plateau) in which it fell less than "
                        f"{tolerance:.3g} ({PLATEAU_TOLERANCE:.0%} or its noise) to {end:.3g}, "
-                       f"while training loss fell {training_fall:.0%} more, to {train_end:.3g}")
+                       f"while training loss fell {training_fall:.0%} more, to {train_end:.3g}; "
+                       f"{effect:.0%} above its minimum per epoch on average", effect=effect)
     return None
 
 
@@ -166,6 +203,10 @@ def check_overfitting(loss, val_loss, markers, baseline_loss=None):
     window = end_window(len(val_loss), END_FRACTION, END_MIN_EPOCHS)
     smoothed, train_smoothed = running_median(val_loss), running_median(loss)
     if min(train_smoothed) <= 0:
+        return None
+    # A validation loss that never got clearly below guessing learned nothing that carries over to
+    # new data, so there is nothing to overfit from: that is underfitting (check_underfitting).
+    if baseline_loss and min(smoothed) > UNDERFITTING_NEAR_BASELINE * baseline_loss:
         return None
     return (_check_rising(loss, val_loss, markers, smoothed, train_smoothed, window)
             or _check_plateau(loss, val_loss, markers, smoothed, train_smoothed, window))
@@ -213,13 +254,14 @@ def spikes(values):
 
 def check_spiky(loss, val_loss, markers, baseline_loss=None):
     """Epochs whose loss jumps well above both neighbours (by ratio, range and noise) and comes back."""
-    descriptions, major = [], False
+    descriptions, major, sizes = [], False, []
     for name, values, marker in (("validation", val_loss, "spikes"),
                                  ("training", loss, "training_spikes")):
         found = spikes(values)
         for index in found:
             markers.setdefault(marker, []).append(index + 1)
             neighbours = values[index - 1:index + 2:2]
+            sizes.append((values[index] / max(neighbours) - 1, marker))
             descriptions.append(f"{name} loss jumped to {values[index]:.3g} at epoch {index + 1}, "
                                 f"{values[index] / max(neighbours) - 1:.0%} above its neighbours")
             major = major or values[index] >= (1 + SPIKE_MAJOR_RATIO) * max(neighbours)
@@ -229,7 +271,11 @@ def check_spiky(loss, val_loss, markers, baseline_loss=None):
     if not major:
         descriptions.append(f"isolated (fewer than one per {SPIKE_EPOCHS_PER_SPIKE} epochs, none "
                             f"{1 + SPIKE_MAJOR_RATIO:g}x its neighbours): a minor pattern")
-    return Finding("; ".join(descriptions), minor=not major)
+    # Spikes of the validation loss lift it (above its neighbours) at their epochs only.
+    effect = sum(size for size, marker in sizes if marker == "spikes") / len(val_loss)
+    descriptions.append(f"validation spikes {effect:.0%} above their neighbours per epoch on "
+                        f"average")
+    return Finding("; ".join(descriptions), minor=not major, effect=effect)
 
 
 def check_val_below_train(loss, val_loss, markers, baseline_loss=None):
@@ -239,27 +285,34 @@ def check_val_below_train(loss, val_loss, markers, baseline_loss=None):
     if training > 0 and validation <= (1 - VALIDATION_BELOW_MARGIN) * training:
         return Finding(f"over the last {half} epochs validation loss had a median of "
                        f"{validation:.3g}, {1 - validation / training:.0%} below the training "
-                       f"loss's {training:.3g}")
+                       f"loss's {training:.3g}", effect=1 - validation / training)
     return None
 
 
 def check_not_converged(loss, val_loss, markers, baseline_loss=None):
-    """Both losses still fall over the last part of the run: fast for their level, or not slowing."""
+    """Both losses still fall over the last part of the run: fast for their level or their drop, or
+    steadily (not slowing down) by a fall that matters."""
     # At most all epochs but the first: in a short run "the last part" is all but its start.
     window = min(len(loss) - 1, max(CONVERGENCE_MIN_EPOCHS, math.ceil(CONVERGENCE_FRACTION * len(loss))))
-    parts = []
+    parts, effects = [], []
     for name, values in (("training", loss), ("validation", val_loss)):
         fall, level = fitted_fall(values[-window:]), end_level(values, window)
         drop = values[0] - min(values)
         error = fitted_fall_error(values[-window:]) if name == "validation" else 0.0
-        if (level <= 0 or drop <= 0 or fall <= NOISE_MULTIPLE * error
-                or (fall < NOT_CONVERGED_FALL * level and fall < NOT_CONVERGED_DROP_FRACTION * drop)):
+        before = values[-2 * window:-window] if len(values) >= 2 * window else values[:-window]
+        previous = fitted_fall(before) if len(before) >= 2 else 0.0
+        fast = fall >= NOT_CONVERGED_FALL * level or fall >= NOT_CONVERGED_DROP_FRACTION * drop
+        steady = fall >= NOT_CONVERGED_STEADY_FALL * level and fall >= NOT_CONVERGED_PACE * previous > 0
+        if level <= 0 or drop <= 0 or fall <= NOISE_MULTIPLE * error or not (fast or steady):
             return None
+        effects.append(fall / level)
         parts.append(f"{name} loss by {fall:.3g} ({fall / level:.0%} of its level {level:.3g}, "
                      f"{fall / drop:.0%} of its drop from epoch 1"
+                     + (f", {fall / previous:.0%} of its fall over the {len(before)} epochs before"
+                        if previous > 0 else "")
                      + (f"; noise allows {NOISE_MULTIPLE * error:.2g})" if error else ")"))
     return Finding(f"over the last {window} epochs a fitted straight line still falls: "
-                   + " and ".join(parts))
+                   + " and ".join(parts), effect=min(effects))
 
 
 def healthy_evidence(loss, val_loss):
