@@ -129,13 +129,15 @@ def markdown(table):
              f"{table['machine']['cpus']} CPUs ({table['machine']['cpu']}), Python "
              f"{table['versions']['python']}, TensorFlow {table['versions']['tensorflow']}; "
              f"load average {table['load_average_before']} before, "
-             f"{table['load_average_after']} after. Written by `benchmarks/notebook_table.py"
-             f"{' --quick' if mode == 'quick' else ''}`.", "",
+             f"{table['load_average_after']} after. Written by "
+             + (f"{table['measured_by']}" if "measured_by" in table else
+                f"`benchmarks/notebook_table.py{' --quick' if mode == 'quick' else ''}`") + ".", "",
              "| notebook | wall time | kernel peak RSS | (sampled) |", "|---|---|---|---|"]
     for row in rows:
         wall = format_seconds(row["wall_seconds"]) if row["ok"] else "**failed**"
+        sampled = row.get("sampled_kernel_rss_mb")  # tables kept by tests/nbval_record.py lack it
         lines.append(f"| {row['notebook']} | {wall} | {row['peak_rss_mb']} MB | "
-                     f"{row['sampled_kernel_rss_mb']} MB |")
+                     f"{f'{sampled} MB' if sampled is not None else 'not sampled'} |")
     over = sum(row["peak_rss_mb"] > 1024 for row in rows)
     lines.append(f"| **all, one after another** | **{format_seconds(table['total_seconds'])}** | "
                  f"{over} of {len(rows)} over 1 GB | |")
@@ -150,7 +152,15 @@ def main(argv=None):
     parser.add_argument("--executed-dir", type=Path, help="default: build/notebooks/<mode>")
     parser.add_argument("--results-dir", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument("--markdown-from", type=Path, metavar="JSON",
+                        help="only write the .md of a table already measured (e.g. the one "
+                             "scripts/test.sh keeps in build/notebooks/quick/) beside it")
     args = parser.parse_args(argv)
+    if args.markdown_from:
+        table = json.loads(args.markdown_from.read_text())
+        args.markdown_from.with_suffix(".md").write_text(markdown(table))
+        print(markdown(table))
+        return 0
     mode = "quick" if args.quick else "full"
     notebooks = NOTEBOOKS
     if args.notebooks:

@@ -4,7 +4,7 @@
 from its first to its last value with its lowest and highest points, markers, shaded spans, bars
 and images). A helper that knows more about an axis says so with ``set_description``:
 ``plot_history`` and ``plot_gallery`` describe each run with ``describe_history``, which adds
-``diagnose()``'s verdict. ``enable_alt_text()`` (called when ``helpers.plots`` is imported in a
+``diagnose()``'s verdict. ``enable_alt_text()`` (called when ``helpers`` is imported in a
 notebook) gives every matplotlib figure the kernel displays that text, as the standard output
 metadata ``{"image/png": {"alt": ...}}`` (nbconvert's HTML writes it as the image's ``alt``) and
 as the figure's plain-text form.

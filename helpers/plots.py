@@ -13,7 +13,7 @@ import math
 import matplotlib.pyplot as plt
 
 from helpers import checks
-from helpers.alt_text import describe_history, enable_alt_text, set_description
+from helpers.alt_text import describe_history, set_description
 from helpers.data import CLASS_NAMES
 from helpers.diagnose import diagnose
 from helpers.history import as_history, lowest_epoch, smooth, stopping_epoch
@@ -23,7 +23,6 @@ TRAIN_STYLE = dict(linestyle="-", marker="o", markersize=3)
 VALIDATION_STYLE = dict(linestyle="--", marker="s", markersize=3)
 CLEAN_STYLE = dict(linestyle=":", marker="o", markersize=3)
 PNG_DPI = 80  # live plots and the lab: small enough to redraw every epoch
-enable_alt_text()
 
 
 def to_png(figure, dpi=PNG_DPI):

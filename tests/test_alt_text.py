@@ -117,6 +117,24 @@ def test_a_kernel_shows_every_figure_with_its_alt_text(ipython_shell):
     assert metadata["image/png"]["alt"] == describe_figure(figure) == data["text/plain"]
 
 
+def test_importing_helpers_in_a_kernel_gives_a_plain_pyplot_figure_its_alt_text(ipython_shell):
+    import importlib
+
+    from IPython.core.pylabtools import select_figure_formats
+
+    import helpers
+
+    importlib.reload(helpers)  # as a notebook's first `from helpers... import` does in a kernel
+    select_figure_formats(ipython_shell, {"png"})
+    figure = plt.figure()
+    plt.plot([1, 2, 3], [0.9, 0.5, 0.4])
+    plt.xlabel("Steps")
+    plt.ylabel("Gradient norm")
+    _, metadata = ipython_shell.display_formatter.format(figure)
+    assert metadata["image/png"]["alt"] == describe_figure(figure)
+    assert metadata["image/png"]["alt"].startswith("Gradient norm against Steps.")
+
+
 def test_enable_alt_text_outside_a_kernel_does_nothing():
     assert enable_alt_text() is False
 

@@ -89,9 +89,9 @@ def test_training_lab_in_jupyterlab(page, server):
     assert re.search(r"run 1: defaults: \w+\.", status.inner_text())
     assert notice.inner_text().strip() == ""
     refusal = next(cell for cell in cells if "4096" in cell["source"])
-    (printed,) = [output["text"] for output in refusal["outputs"]]
+    printed = "".join(output["text"] for output in refusal["outputs"])  # the message, the checks
     assert printed.startswith("Not trained: batch_size must be an integer from 1 to")
-    assert "<" not in printed
+    assert "<" not in printed and "✓ a batch larger than the data is refused" in printed
     assert table.locator("tr.lab-run").count() == 1
 
     # Train disables itself and enables Stop; the plot changes at least twice; a verdict
