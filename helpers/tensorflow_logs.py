@@ -13,11 +13,17 @@ so a notebook gets this by importing helpers before Keras or TensorFlow. Set
 import contextlib
 import importlib.util
 import os
+import re
 import sys
 
 LOG_LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
 QUIET_LEVEL = "3"  # errors too: the E0000 lines are TensorFlow noting its own graph attributes
 TENSORFLOW_MODULE = "tensorflow"
+# What TensorFlow's C++ logging writes: "I0000 00:00:17... port.cc:153] ...", "E0000 ...", absl's
+# "WARNING: All log messages before absl::InitializeLog()", the CPU-feature note. The tests look
+# for it in what the notebooks showed (the browser tests, and the executed notebooks of the site).
+LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:[\d.]+ |absl::InitializeLog|cpu_feature_guard|"
+                      r"oneDNN custom operations", re.MULTILINE)
 
 
 @contextlib.contextmanager

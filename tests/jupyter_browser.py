@@ -18,6 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from helpers.tensorflow_logs import LOG_LINE  # TensorFlow's C++ log lines
+
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "build" / "browser"
 CHROMIUM = "/usr/bin/chromium"
@@ -28,10 +30,6 @@ VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_TIMEOUT = 180  # seconds; a busy 2-core machine is slow
 KERNEL_START_TIMEOUT = 180
 NOTEBOOK_TIMEOUT = 900  # seconds for all the cells of one notebook
-# What TensorFlow's C++ logging writes: "I0000 00:00:17... port.cc:153] ...", "E0000 ...", absl's
-# "WARNING: All log messages before absl::InitializeLog()", the CPU-feature note.
-CPP_LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:[\d.]+ |absl::InitializeLog|cpu_feature_guard|"
-                          r"oneDNN custom operations", re.MULTILINE)
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\w*(Error|Exception)\b.*:",
                        re.MULTILINE)
 # Settings a fresh user would not have: no autosave (the tests must not write outputs into the
@@ -267,7 +265,7 @@ def errors(cells):
 def log_lines(cells):
     """The outputs that show TensorFlow's C++ log lines, as (cell source's first line, text)."""
     return [(cell["source"].splitlines()[0] if cell["source"] else "", output["text"][:2000])
-            for cell in cells for output in cell["outputs"] if CPP_LOG_LINE.search(output["text"])]
+            for cell in cells for output in cell["outputs"] if LOG_LINE.search(output["text"])]
 
 
 def check_cells(notebook, cells):

@@ -23,6 +23,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 sys.path.insert(0, str(ROOT / "scripts"))
 import build_site  # noqa: E402
 
+from helpers.tensorflow_logs import LOG_LINE  # noqa: E402
+
 NO_ALT_TEXT = "No description has been provided for this image"  # nbconvert's stand-in
 
 
@@ -108,11 +110,17 @@ def test_page_shows_no_error_and_every_image_loads_with_alt_text(site, name):
 
 
 def test_executed_notebooks_have_no_error_output_and_every_figure_has_alt_text(site):
+    """Every notebook, as its kernel showed it: no error, no TensorFlow C++ log line (which
+    JupyterLab shows as a pink box: the kernel forwards what TensorFlow writes to its stderr), every
+    figure with alt text. The browser tests look at some of them in JupyterLab as well."""
     for notebook in NOTEBOOKS:
         executed = nbformat.read(Path(site["executed_dir"]) / notebook.name, as_version=4)
         outputs = [output for cell in executed.cells if cell.cell_type == "code"
                    for output in cell.outputs]
         assert not [output for output in outputs if output.output_type == "error"], notebook.stem
+        log_lines = [output.text for output in outputs if output.output_type == "stream"
+                     and LOG_LINE.search(output.text)]
+        assert not log_lines, f"{notebook.stem} shows TensorFlow's C++ log lines: {log_lines}"
         for output in outputs:
             if "image/png" in output.get("data", {}):
                 assert output.metadata["image/png"]["alt"].strip(), notebook.stem

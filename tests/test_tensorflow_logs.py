@@ -65,3 +65,17 @@ def test_silenced_native_stderr_drops_writes_to_descriptor_2_and_restores_it():
     with silenced_native_stderr():
         assert os.path.samestat(os.fstat(2), os.stat(os.devnull))
     assert os.path.samestat(os.fstat(2), before)
+
+
+def test_log_line_finds_tensorflows_cpp_lines_and_nothing_a_notebook_prints():
+    from helpers.tensorflow_logs import LOG_LINE
+
+    for line in ("I0000 00:00:1732960000.123456  1234 port.cc:153] oneDNN custom operations are on",
+                 "E0000 00:00:1732960001.5 1234 meta_optimizer.cc:966] NodeDef mentions attribute "
+                 "use_unbounded_threadpool",
+                 "WARNING: All log messages before absl::InitializeLog() is called are written to "
+                 "STDERR"):
+        assert LOG_LINE.search("Epoch 1/4\n" + line + "\n"), line
+    for text in ("Epoch 1/4\n750/750 - 9s - 12ms/step - accuracy: 0.7 - loss: 0.8\n",
+                 "✓ the loss falls (first 2.302, last 0.512)\n", "E0 is a note, not a log line\n"):
+        assert not LOG_LINE.search(text), text
