@@ -22,8 +22,9 @@ TENSORFLOW_MODULE = "tensorflow"
 # What TensorFlow's C++ logging writes: "I0000 00:00:17... port.cc:153] ...", "E0000 ...", absl's
 # "WARNING: All log messages before absl::InitializeLog()", the CPU-feature note. The tests look
 # for it in what the notebooks showed (the browser tests, and the executed notebooks of the site).
-LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:[\d.]+ |absl::InitializeLog|cpu_feature_guard|"
-                      r"oneDNN custom operations", re.MULTILINE)
+LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:[\d.]+ |"  # absl's format (TensorFlow 2.21)
+                      r"^\d{4}-\d\d-\d\d \d\d:\d\d:[\d.]+: [IWEF] tensorflow/|"  # TensorFlow 2.20's
+                      r"absl::InitializeLog|cpu_feature_guard|oneDNN custom operations", re.MULTILINE)
 
 
 @contextlib.contextmanager

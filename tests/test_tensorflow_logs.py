@@ -1,15 +1,14 @@
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from helpers.tensorflow_logs import LOG_LEVEL_VARIABLE, silenced_native_stderr
+from helpers.tensorflow_logs import LOG_LEVEL_VARIABLE, LOG_LINE, silenced_native_stderr
 
 ROOT = Path(__file__).resolve().parent.parent
-CPP_LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:[\d.]+ |absl::InitializeLog", re.MULTILINE)
+CPP_LOG_LINE = LOG_LINE
 # A notebook's first steps: Keras (and so TensorFlow) loads, a seeded model evaluates real data;
 # TensorFlow logs "I0000 ... oneDNN" at start-up and "E0000 ... NodeDef mentions attribute" here.
 NOTEBOOK_START = """
@@ -68,9 +67,11 @@ def test_silenced_native_stderr_drops_writes_to_descriptor_2_and_restores_it():
 
 
 def test_log_line_finds_tensorflows_cpp_lines_and_nothing_a_notebook_prints():
-    from helpers.tensorflow_logs import LOG_LINE
-
     for line in ("I0000 00:00:1732960000.123456  1234 port.cc:153] oneDNN custom operations are on",
+                 "2026-11-30 16:31:51.075180: I tensorflow/core/util/port.cc:153] oneDNN custom "
+                 "operations are on.",  # TensorFlow 2.20 (Colab) writes its own format
+                 "2026-11-30 16:31:51.075180: E tensorflow/core/grappler/optimizers/meta_optimizer"
+                 ".cc:966] NodeDef mentions attribute",
                  "E0000 00:00:1732960001.5 1234 meta_optimizer.cc:966] NodeDef mentions attribute "
                  "use_unbounded_threadpool",
                  "WARNING: All log messages before absl::InitializeLog() is called are written to "
