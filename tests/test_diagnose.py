@@ -601,3 +601,20 @@ def test_infinite_first_epochs_followed_by_finite_ones_are_left_out_not_divergen
     # NaN never recovers, and an infinity in the last epoch is a breakdown.
     assert diagnose({"loss": [math.nan] + loss[3:], "val_loss": val_loss[2:]}).pattern == "diverged"
     assert diagnose({"loss": loss[3:] + [inf], "val_loss": val_loss[3:] + [1.0]}).pattern == "diverged"
+
+
+def test_a_training_loss_creeping_up_from_near_zero_is_not_divergence():
+    # Notebook 04's overfitting recipe in full mode (seed 42): the training loss falls from 1.17 to
+    # 0.011, then wobbles up to 0.063 (5x its minimum, still far below its typical level) while
+    # validation rises.
+    loss = [1.1742, 0.6116, 0.5312, 0.4542, 0.3725, 0.3342, 0.2965, 0.2547, 0.2203, 0.2163, 0.1618,
+            0.1528, 0.1256, 0.1105, 0.1062, 0.0947, 0.0589, 0.0443, 0.0445, 0.0347, 0.0258, 0.0244,
+            0.026, 0.012, 0.011, 0.0153, 0.0176, 0.0331, 0.0487, 0.0627]
+    val_loss = [0.6637, 0.5036, 0.5688, 0.4485, 0.4321, 0.4115, 0.4544, 0.3982, 0.4125, 0.3752,
+                0.4614, 0.4714, 0.4428, 0.5127, 0.5136, 0.4519, 0.4665, 0.5281, 0.5259, 0.5306,
+                0.5401, 0.5892, 0.5764, 0.5771, 0.6154, 0.7009, 0.6202, 0.6509, 0.6763, 0.6205]
+    result = diagnose({"loss": loss, "val_loss": val_loss}, baseline_loss=math.log(10))
+    assert "diverged" not in result.patterns and result.pattern == "overfitting", result
+    # The same shape scaled up, a loss that climbs back most of the way it fell, is a breakdown.
+    climbed = loss[:26] + [0.4, 0.8, 1.0, 1.1]
+    assert diagnose({"loss": climbed, "val_loss": val_loss}).pattern == "diverged"

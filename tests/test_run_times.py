@@ -3,8 +3,8 @@ each notebook's "Run time" line agree within 25% with the table that
 ``benchmarks/notebook_table.py`` wrote (``benchmarks/results/notebooks-<mode>.json``).
 
 A mode whose table has not been measured yet, or was measured while other work loaded the
-machine (1-minute load average above its CPU count: every time comes out too long), is skipped
-with the command that measures it. The stated times must agree with each other in any case.
+machine (1-minute load average above its CPU count plus one: every time comes out too long), is
+skipped with the command that measures it. The stated times must agree with each other in any case.
 """
 
 import json
@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 RESULTS = ROOT / "benchmarks" / "results"
 TOLERANCE = 0.25
+# A notebook's own training keeps every core busy, so a quiet machine's 1-minute load average sits
+# near the CPU count while the table is measured; another job running beside it adds at least one.
+BUSY_MARGIN = 1
 DURATION = r"(\d+(?:\.\d+)?)\s*(seconds?|minutes?|min|s)\b"
 ROW = re.compile(rf"^\|\s*\[?`(\d\d_\w+)`.*\|\s*{DURATION}\s*/\s*{DURATION}\s*\|\s*$", re.MULTILINE)
 SENTENCE = re.compile(rf"(?:(about|under)\s+)?{DURATION}\s+in\s+(full|quick)\s+mode")
@@ -128,7 +131,7 @@ def test_stated_run_times_agree_with_the_measured_table(mode):
     if not path.exists():
         pytest.skip(f"no {mode}-mode table yet: run {command}")
     table = json.loads(path.read_text())
-    if highest_load(table) > table["machine"]["cpus"]:
+    if highest_load(table) > table["machine"]["cpus"] + BUSY_MARGIN:
         pytest.skip(f"{path.name} was measured with the load average up to "
                     f"{highest_load(table):g} on {table['machine']['cpus']} CPUs, so its times are "
                     f"too long to hold stated times to: run {command}")

@@ -26,6 +26,10 @@ END_FRACTION = 0.1  # "the end of a run" is its last 10% of epochs (its median i
 END_MIN_EPOCHS = 3  # ...and at least 3 epochs (at most half the run)
 DIVERGENCE_RATIO = 3.0  # a loss that rises above 3x its running minimum and stays there: diverged
 DIVERGENCE_BASELINE_RATIO = 10.0  # so has one that ever exceeds 10x the baseline loss
+DIVERGENCE_CLIMB = 1.0  # a rise that leaves the minimum for good is a breakdown only if it climbs
+#   back above the curve's typical (median) level before it
+#   (0.012 -> 0.06 in a run whose loss sat around 0.2 is a memorizing model's tail wobbling near
+#   zero, not training breaking down; the median, not the first value, which can be huge)
 OVERFITTING_RISE = 0.05  # validation loss ends >= 5% above its (smoothed) minimum (a floor for
 #   a rise that matters; on a noisy curve the noise condition below asks for more)...
 OVERFITTING_RANGE_FRACTION = 0.10  # ...a rise of at least 10% of the curve's range...
@@ -95,12 +99,14 @@ def _first_non_finite(values):
 def _left_for_good(values):
     """Return (onset index, minimum before it) if from some epoch to the last every value stays
     above DIVERGENCE_RATIO x the lowest smoothed value before that epoch (and above it by more
-    than the noise); else None."""
+    than the noise, and by DIVERGENCE_CLIMB of its typical level's height above that minimum);
+    else None."""
     smoothed, margin = running_median(values), NOISE_MULTIPLE * noise(values)
     onset = None
     for index in range(len(values) - 1, 0, -1):
         lowest = min(smoothed[:index])
-        if lowest > 0 and all(value > max(DIVERGENCE_RATIO * lowest, lowest + margin)
+        climb = DIVERGENCE_CLIMB * (sorted(smoothed[:index])[index // 2] - lowest)
+        if lowest > 0 and all(value > max(DIVERGENCE_RATIO * lowest, lowest + margin, lowest + climb)
                               for value in values[index:]):
             onset = index
         else:
