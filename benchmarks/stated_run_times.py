@@ -3,8 +3,8 @@ series table in 00 and each notebook's "Run time" line.
 
 Usage: ``.venv/bin/python benchmarks/stated_run_times.py`` after ``benchmarks/notebook_table.py``
 has written ``benchmarks/results/notebooks-full.json`` and ``notebooks-quick.json``. Each stated
-time becomes "about" the measured one (rounded to 5 seconds below 100 seconds, to a tenth of a
-minute above); ``tests/test_run_times.py`` checks they stay within 25% of the tables.
+time becomes "about" the measured one (whole seconds below 30 seconds, 5 seconds below 100, a
+tenth of a minute above); ``tests/test_run_times.py`` checks they stay within 25% of the tables.
 """
 
 import json
@@ -16,15 +16,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_run_times import DURATION, NOTEBOOKS, RESULTS, ROOT  # noqa: E402  (one set of patterns)
 
 
+def rounded(seconds):
+    """Whole seconds below 30 s, else the nearest 5 seconds (below 100 s)."""
+    return round(seconds) if seconds < 30 else round(seconds / 5) * 5
+
+
 def short(seconds):
     """'45 s' or '2.7 min', as the tables write times."""
-    return f"{max(5, round(seconds / 5) * 5):.0f} s" if seconds < 100 else f"{seconds / 60:.1f} min"
+    return f"{rounded(seconds)} s" if seconds < 100 else f"{seconds / 60:.1f} min"
 
 
 def long(seconds):
     """'45 seconds' or '2.7 minutes', as the Run time lines write them."""
-    return (f"{max(5, round(seconds / 5) * 5):.0f} seconds" if seconds < 100
-            else f"{seconds / 60:.1f} minutes")
+    return f"{rounded(seconds)} seconds" if seconds < 100 else f"{seconds / 60:.1f} minutes"
 
 
 def update_table(text, measured):
