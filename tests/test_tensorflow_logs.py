@@ -8,7 +8,6 @@ import pytest
 from helpers.tensorflow_logs import LOG_LEVEL_VARIABLE, LOG_LINE, silenced_native_stderr
 
 ROOT = Path(__file__).resolve().parent.parent
-CPP_LOG_LINE = LOG_LINE
 # A notebook's first steps: Keras (and so TensorFlow) loads, a seeded model evaluates real data;
 # TensorFlow logs "I0000 ... oneDNN" at start-up and "E0000 ... NodeDef mentions attribute" here.
 NOTEBOOK_START = """
@@ -41,18 +40,18 @@ def helpers_first():
 
 
 def test_importing_helpers_first_keeps_tensorflow_log_lines_out(helpers_first):
-    assert not CPP_LOG_LINE.search(helpers_first.stderr), helpers_first.stderr
+    assert not LOG_LINE.search(helpers_first.stderr), helpers_first.stderr
 
 
 def test_keras_first_shows_them_and_the_numbers_do_not_change(helpers_first):
     keras_first = run_python(NOTEBOOK_START)  # what a notebook that imports Keras first gets
-    assert CPP_LOG_LINE.search(keras_first.stderr), "expected TensorFlow's start-up lines"
+    assert LOG_LINE.search(keras_first.stderr), "expected TensorFlow's start-up lines"
     assert keras_first.stdout == helpers_first.stdout and keras_first.stdout.startswith("loss ")
 
 
 def test_a_log_level_of_0_shows_every_line_again():
     shown = run_python("import helpers\nimport tensorflow", TF_CPP_MIN_LOG_LEVEL="0")
-    assert CPP_LOG_LINE.search(shown.stderr)
+    assert LOG_LINE.search(shown.stderr)
 
 
 def test_silenced_native_stderr_drops_writes_to_descriptor_2_and_restores_it():
