@@ -5,6 +5,8 @@ Introduced in ``02_train_the_cnn.ipynb``. ``train`` keeps images uint8 until a b
 after every epoch, so a crash or a kernel restart loses at most the epoch in progress.
 """
 
+import ctypes
+import gc
 import math
 import os
 import re
@@ -24,9 +26,22 @@ RUNS_DIRECTORY_VARIABLE = "LCL_RUNS_DIR"
 VALIDATION_BATCH_SIZE = 256  # fewer, larger inference batches: faster, yet ~100 MB less peak than 1024
 
 
+def release_memory():
+    """Free what earlier models left behind: Keras' global state, then unused heap pages."""
+    # Measured: each model trained in one kernel kept about 20 MB; with this, about 10 MB. The
+    # weights of models still referenced are untouched, and the next run's curves are the same.
+    keras.backend.clear_session(free_memory=False)  # it would collect garbage too: 0.2 s more
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # glibc only: return freed heap pages to the OS
+    except (OSError, AttributeError):
+        pass
+
+
 def set_seed(seed=DEFAULT_SEED):
-    """Seed Python, NumPy and Keras, and make TensorFlow ops deterministic: same run, same curve."""
+    """Free earlier runs' memory, seed Python, NumPy and Keras, and make ops deterministic."""
     checks.integer(seed, "seed", low=0)
+    release_memory()
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     return seed
@@ -209,11 +224,16 @@ def make_dataset(images, labels, batch_size, shuffle=False, seed=DEFAULT_SEED, n
     indices = tf.data.Dataset.range(len(images))
     if shuffle:
         indices = indices.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    # tf.data's autotuning competes with training for a laptop's few cores: measured on 2 cores,
+    # epochs took 0.7 or 1.4 s at random with it and a steady 0.8 s without (same batches).
+    options = tf.data.Options()
+    options.autotune.enabled = False
     return (
         indices.batch(batch_size)
         .map(lambda batch: prepare(tf.gather(images, batch), tf.gather(labels, batch)),
              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .prefetch(tf.data.AUTOTUNE)
+        .with_options(options)
     )
 
 

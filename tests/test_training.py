@@ -224,3 +224,24 @@ def test_recorder_calls_its_listeners_with_itself():
                    record_batches=True, listeners=[Listener()], verbose=0)
     assert calls == [("begin", 0), ("batch", 1), ("batch", 2), ("batch", 3), ("epoch", 1),
                      ("batch", 4), ("batch", 5), ("batch", 6), ("epoch", 2)]
+
+
+def test_a_model_built_before_release_memory_still_trains_the_same():
+    # set_seed clears Keras' global state; models already built keep working and their runs
+    # match those of a kernel that never cleared anything.
+    images, labels = small_problem()
+    runs = []
+    for clear_in_between in (False, True):
+        training.set_seed(3)
+        model = tiny_model()
+        if clear_in_between:
+            training.release_memory()
+        runs.append(training.train(model, images, labels, epochs=2, batch_size=32,
+                                    validation_split=0.25, verbose=0).metrics)
+    assert runs[0] == runs[1]
+
+
+def test_datasets_do_not_autotune_against_training_for_the_cores():
+    images, labels = small_problem()
+    dataset = training.make_dataset(images, labels, batch_size=32, shuffle=True)
+    assert dataset.options().autotune.enabled is False
