@@ -6,7 +6,7 @@ settings that produce a pattern; ``run_recipe`` trains it (optionally with chang
 Every recipe was checked to give its pattern with seed 42 in quick and full mode.
 """
 
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 
 import keras
 
@@ -15,7 +15,8 @@ from helpers.data import add_label_noise, reduce_classes, split_train_validation
 from helpers.debugging import SCHEDULES, LinearWarmup, schedule_callbacks
 from helpers.mode import pick
 from helpers.models import build_cnn, compile_cnn
-from helpers.training import DEFAULT_SEED, set_seed, train
+from helpers.reused_runs import describe_origin, load_run, reuse_enabled, run_key, store_run
+from helpers.training import DEFAULT_SEED, runs_directory, set_seed, train
 
 
 @dataclass(frozen=True)
@@ -67,20 +68,20 @@ class Recipe:
                 + "".join(f"; {item}" for item in changed))
 
 
-HEALTHY = Recipe("healthy", training_images=pick(full=10_000, quick=4_000),
+HEALTHY = Recipe("healthy", training_images=pick(full=7_000, quick=4_000),
                  epochs=pick(full=12, quick=10), model={"dropout": 0.25})
 OVERFITTING = Recipe("overfitting", training_images=pick(full=2_000, quick=1_000),
                      epochs=pick(full=30, quick=20), batch_size=32,
                      model={"dropout": 0.0, "dense_units": 512})
-UNDERFITTING = Recipe("underfitting", training_images=pick(full=10_000, quick=4_000),
+UNDERFITTING = Recipe("underfitting", training_images=pick(full=7_000, quick=4_000),
                       epochs=pick(full=12, quick=10),
                       model={"conv_blocks": 0, "dense_units": 4, "dropout": 0.0})
 SPIKY = Recipe("spiky", training_images=pick(full=10_000, quick=4_000),
                epochs=pick(full=12, quick=10), learning_rate_spikes=(4, 8))
-DIVERGED = Recipe("diverged", training_images=pick(full=10_000, quick=4_000), epochs=5,
+DIVERGED = Recipe("diverged", training_images=pick(full=7_000, quick=4_000), epochs=5,
                   model={"initializer": "huge"}, optimizer="sgd", learning_rate=0.05,
                   terminate_on_nan=True)
-VAL_BELOW_TRAIN = Recipe("val_below_train", training_images=pick(full=10_000, quick=4_000),
+VAL_BELOW_TRAIN = Recipe("val_below_train", training_images=pick(full=7_000, quick=4_000),
                          epochs=pick(full=12, quick=10), model={"dropout": 0.7})
 RECIPES = {recipe.name: recipe for recipe in
            (HEALTHY, OVERFITTING, UNDERFITTING, SPIKY, DIVERGED, VAL_BELOW_TRAIN)}
@@ -128,14 +129,16 @@ def with_changes(recipe, **changes):
 
 
 def run_recipe(recipe, images, labels, seed=DEFAULT_SEED, callbacks=(), listeners=(), verbose=0,
-               record_batches=False, data_seed=None, **changes):
+               record_batches=False, data_seed=None, reuse=True, **changes):
     """Train ``recipe`` (with ``changes`` to its fields, e.g. a cure) and return the History.
 
     ``images`` and ``labels`` are the full training set as loaded; the recipe takes its seeded,
     stratified subset and validates on the last 20% of it, as ``validation_split=0.2`` does.
     ``model={...}`` changes only the ``build_cnn`` options named, keeping the recipe's others.
     ``data_seed`` (default: ``seed``) draws the subset and the label noise; ``seed`` the weights
-    and the shuffling.
+    and the shuffling. A run without ``callbacks`` or ``listeners`` that this machine already
+    trained with identical settings, seed, data and versions is loaded instead of trained again
+    (``reused_runs``; it prints where from); ``reuse=False`` trains it anyway.
     """
     recipe = with_changes(recipe, **changes)
     data_seed = seed if data_seed is None else data_seed
@@ -152,12 +155,30 @@ def run_recipe(recipe, images, labels, seed=DEFAULT_SEED, callbacks=(), listener
     if recipe.rare_classes:
         training = reduce_classes(*training, recipe.rare_classes, recipe.rare_fraction,
                                   seed=data_seed)
+    reusable = reuse and reuse_enabled() and not callbacks and not listeners
+    if reusable:
+        key = run_key({"recipe": asdict(recipe), "seed": seed, "data_seed": data_seed},
+                      *training, *validation)
+        stored = load_run(key, runs_directory())
+        if stored is not None:
+            print(f"Reused, not retrained: run '{recipe.name}' with these settings, seed and data "
+                  f"was {describe_origin(stored)} on this machine ({stored.info['reused_from']}).")
+            return _with_batches(stored, record_batches)
     set_seed(seed)
     history = train(build_model(recipe), *training, epochs=epochs, validation_data=validation,
                     batch_size=recipe.batch_size, seed=seed,
                     callbacks=[*_callbacks(recipe), *callbacks], listeners=listeners,
-                    verbose=verbose, record_batches=record_batches)
+                    verbose=verbose, record_batches=record_batches or reusable)
     history.info.update(recipe=recipe.name, settings=recipe.describe())
+    if reusable:
+        store_run(key, history, runs_directory())
+    return _with_batches(history, record_batches)
+
+
+def _with_batches(history, record_batches):
+    """Return ``history`` without its per-batch losses unless they were asked for."""
+    if not record_batches:
+        history.batch_loss, history.batches_per_epoch = [], None
     return history
 
 

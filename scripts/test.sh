@@ -30,7 +30,8 @@ step() {
     fi
 }
 
-rm -rf "$executed"
+# A fresh runs folder: every notebook trains its runs here, none is reused from an earlier test run.
+rm -rf "$executed" build/runs
 step "lint" .venv/bin/ruff check helpers tests benchmarks notebooks homework scripts
 # No MPLBACKEND here: the kernels draw with the inline backend, so the figures are kept.
 step "notebooks under nbval in quick mode" env LCL_QUICK=1 LCL_RUNS_DIR="$PWD/build/runs" \

@@ -57,6 +57,7 @@ print(f"colab profile: Python {sys.version.split()[0]}, "
 EOF
 
 export LCL_QUICK=1 LCL_RUNS_DIR="$PWD/build/runs-colab" LCL_COLAB_PROFILE=1
+rm -rf "$LCL_RUNS_DIR"  # every run trained under Colab's versions, none reused from before
 status=0
 .venv-colab/bin/python -m pytest -p no:cacheprovider tests "${unit_tests[@]}" "$@" || status=1
 # A run of its own, without the tests' conftest, so the kernels draw with the inline backend and
