@@ -123,6 +123,30 @@ class History:
         return asdict(self)
 
 
+PENALTY_FREE_KEYS = {"loss": "cross_entropy", "val_loss": "val_cross_entropy"}
+
+
+def without_penalty(history):
+    """Return the run with ``loss``/``val_loss`` taken from its cross-entropy without L1/L2 penalties.
+
+    Keras adds weight penalties to both losses, so a regularized run's losses are not comparable
+    with an unregularized run's; ``compile_cnn`` records the plain cross-entropy of such a model
+    as ``cross_entropy``. The penalized losses are kept as ``penalized_loss`` and
+    ``val_penalized_loss``. A run without that metric (no penalty) is returned unchanged.
+    """
+    history = as_history(history)
+    if not all(key in history for key in PENALTY_FREE_KEYS.values()):
+        return history
+    metrics = {key: values for key, values in history.metrics.items()
+               if key not in PENALTY_FREE_KEYS.values()}
+    for plain, penalty_free in PENALTY_FREE_KEYS.items():
+        metrics[f"{plain.replace('loss', 'penalized_loss')}"] = history.metrics[plain]
+        metrics[plain] = history.metrics[penalty_free]
+    return History(metrics=metrics, seconds_per_epoch=history.seconds_per_epoch,
+                   learning_rate=history.learning_rate, batch_loss=[],
+                   info={**history.info, "loss_without_penalty": True})
+
+
 def as_history(source):
     """Return a History from a History, a Keras History, its ``.history`` dict, a saved run path,
     a training log (file or TensorBoard folder, see ``helpers.logs``) or a pandas DataFrame."""

@@ -149,6 +149,9 @@ OPTIMIZERS = {
 }
 
 
+PENALTY_FREE_LOSS = "cross_entropy"  # the metric name; history.without_penalty reads it
+
+
 def make_optimizer(name, learning_rate, clipnorm=None, global_clipnorm=None):
     """Return a fresh Keras optimizer by name (one of ``OPTIMIZERS``).
 
@@ -170,13 +173,19 @@ def compile_cnn(model, optimizer="adam", learning_rate=0.001, clipnorm=None, glo
 
     The defaults are the article's: Adam at 0.001, categorical cross-entropy (one-hot labels;
     ``train`` one-hot encodes integer labels per batch). ``sparse_labels=True`` compiles for
-    integer labels instead.
+    integer labels instead. A model with L1 or L2 penalties also records the cross-entropy
+    without them, as the metric ``cross_entropy`` (``history.without_penalty`` compares on it).
     """
     if not isinstance(model, keras.Model):
         raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    metrics = ["accuracy"]
+    if model.losses:  # weight penalties (L1, L2): Keras adds them to both loss and val_loss
+        cross_entropy = (keras.metrics.SparseCategoricalCrossentropy if sparse_labels
+                         else keras.metrics.CategoricalCrossentropy)
+        metrics.append(cross_entropy(name=PENALTY_FREE_LOSS))
     model.compile(
         optimizer=make_optimizer(optimizer, learning_rate, clipnorm, global_clipnorm),
         loss="sparse_categorical_crossentropy" if sparse_labels else "categorical_crossentropy",
-        metrics=["accuracy"],
+        metrics=metrics,
     )
     return model

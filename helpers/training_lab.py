@@ -17,7 +17,7 @@ import ipywidgets as widgets
 from helpers import checks
 from helpers.debugging import SCHEDULES
 from helpers.diagnose import diagnose
-from helpers.history import History
+from helpers.history import History, without_penalty
 from helpers.lab_figure import (
     best_validation_loss,
     draw_runs,
@@ -305,7 +305,7 @@ class TrainingLab:
         if history.epochs == 0:
             self._say(f"{html.escape(run.name)} was stopped before its first epoch ended.")
             return
-        verdict = diagnose(history)
+        verdict = diagnose(without_penalty(history))  # an L2 penalty does not sway the verdict
         self.runs[run.name] = history
         self.verdicts[run.name] = verdict
         self.run_settings[run.name] = run.settings

@@ -108,3 +108,18 @@ def test_early_stopping_epoch_agrees_with_keras(patience):
     assert early_stopping_epoch({"val_loss": [3, 2, 1]}, 2) is None
     with pytest.raises(ValueError, match="patience"):
         early_stopping_epoch({"val_loss": val_loss}, 0)
+
+
+def test_without_penalty_compares_a_regularized_run_on_its_plain_cross_entropy():
+    from helpers.history import History, without_penalty
+
+    penalized = History(metrics={"loss": [1.5, 1.2], "val_loss": [1.6, 1.4],
+                                 "cross_entropy": [1.0, 0.7], "val_cross_entropy": [1.1, 0.9],
+                                 "accuracy": [0.5, 0.6]}, batch_loss=[1.5, 1.4])
+    plain = without_penalty(penalized)
+    assert plain["loss"] == [1.0, 0.7] and plain["val_loss"] == [1.1, 0.9]
+    assert plain["penalized_loss"] == [1.5, 1.2] and plain["val_penalized_loss"] == [1.6, 1.4]
+    assert "cross_entropy" not in plain and plain["accuracy"] == [0.5, 0.6]
+    assert plain.batch_loss == [] and plain.info["loss_without_penalty"]
+    unregularized = History(metrics={"loss": [1.0], "val_loss": [1.1]})
+    assert without_penalty(unregularized) is unregularized

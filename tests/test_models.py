@@ -142,3 +142,25 @@ def test_named_initializers_tiny_and_huge_set_the_weight_scale():
     tiny = build_cnn(initializer="tiny").layers[0].get_weights()[0]
     huge = build_cnn(initializer="huge").layers[0].get_weights()[0]
     assert np.std(tiny) < 1e-3 and 50 < np.std(huge) < 200
+
+
+@pytest.mark.parametrize("sparse_labels", [False, True])
+def test_a_penalized_model_records_its_cross_entropy_without_the_penalty(sparse_labels):
+    import numpy as np
+    from problems import small_problem
+
+    from helpers.training import set_seed, train
+
+    images, labels = small_problem()
+    set_seed(0)
+    model = compile_cnn(build_cnn(filters=4, dense_units=8, l2=0.1), sparse_labels=sparse_labels)
+    history = train(model, images, labels, epochs=2, batch_size=32, validation_split=0.25,
+                    verbose=0)
+    # Keras' loss is the cross-entropy plus the penalty; the metric is the cross-entropy alone.
+    penalty = float(sum(np.asarray(loss) for loss in model.losses))
+    assert penalty > 0.01
+    assert history["val_loss"][-1] == pytest.approx(history["val_cross_entropy"][-1] + penalty,
+                                                    rel=1e-4)
+    unpenalized = train(compile_cnn(build_cnn(filters=4, dense_units=8)), images, labels,
+                        epochs=1, batch_size=32, validation_split=0.25, verbose=0)
+    assert "val_cross_entropy" not in unpenalized  # nothing to take out: the loss is comparable
