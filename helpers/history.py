@@ -140,7 +140,7 @@ def without_penalty(history):
     metrics = {key: values for key, values in history.metrics.items()
                if key not in PENALTY_FREE_KEYS.values()}
     for plain, penalty_free in PENALTY_FREE_KEYS.items():
-        metrics[f"{plain.replace('loss', 'penalized_loss')}"] = history.metrics[plain]
+        metrics[plain.replace("loss", "penalized_loss")] = history.metrics[plain]
         metrics[plain] = history.metrics[penalty_free]
     return History(metrics=metrics, seconds_per_epoch=history.seconds_per_epoch,
                    learning_rate=history.learning_rate, batch_loss=[],

@@ -7,6 +7,7 @@ all of these and stores every run it trains (without extra callbacks) under
 ``runs_directory()/reused``; set ``LCL_REUSE_RUNS=0`` to train every run again.
 """
 
+import functools
 import hashlib
 import json
 import os
@@ -14,6 +15,8 @@ import platform
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+import numpy as np
 
 from helpers.history import load_history, save_history
 
@@ -41,6 +44,7 @@ def _library_version(name):
         return None
 
 
+@functools.cache  # once per kernel: the machine does not change under it
 def _cpu_model():
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -51,6 +55,7 @@ def _cpu_model():
     return platform.processor()
 
 
+@functools.cache  # once per kernel: the code that runs is the code imported
 def _helpers_digest():
     digest = hashlib.sha256()
     for path in sorted(_HELPERS_FOLDER.rglob("*.py")):
@@ -72,7 +77,7 @@ def run_key(settings, *arrays):
     digest.update(json.dumps(context, sort_keys=True, default=repr).encode())
     for array in arrays:
         digest.update(f"{array.dtype}{array.shape}".encode())
-        digest.update(memoryview(array.tobytes()))
+        digest.update(np.ascontiguousarray(array).data)  # the bytes, without a copy
     return digest.hexdigest()[:32]
 
 
