@@ -90,8 +90,19 @@ def test_constant_losses_are_underfitting():
 
 
 def test_acc_and_accuracy_keys_do_not_matter():
-    with_old_keys = dict(HEALTHY, acc=[0.5] * 20, val_acc=[0.5] * 20)
+    rising = [0.5 + 0.01 * epoch for epoch in range(20)]
+    with_old_keys = dict(HEALTHY, acc=rising, val_acc=rising)
     assert diagnose(with_old_keys).pattern == "healthy"
+
+
+def test_a_validation_accuracy_that_never_changes_is_underfitting():
+    frozen = dict(HEALTHY, val_accuracy=[0.2] * 20)
+    result = diagnose(frozen)
+    assert result.pattern == "underfitting", result
+    assert "validation accuracy was 0.2 at every one of the 20 epochs" in str(result)
+    # Left out: a regression's meaningless accuracy of 0, a perfect one, one that moved once.
+    for values in ([0.0] * 20, [1.0] * 20, [0.2] * 19 + [0.25]):
+        assert diagnose(dict(HEALTHY, val_accuracy=values)).pattern == "healthy", values
 
 
 def test_lists_of_different_lengths_are_a_clear_error():
@@ -618,3 +629,17 @@ def test_a_training_loss_creeping_up_from_near_zero_is_not_divergence():
     # The same shape scaled up, a loss that climbs back most of the way it fell, is a breakdown.
     climbed = loss[:26] + [0.4, 0.8, 1.0, 1.1]
     assert diagnose({"loss": climbed, "val_loss": val_loss}).pattern == "diverged"
+
+
+def test_a_validation_loss_that_gains_little_while_training_falls_far_is_a_plateau():
+    # Validation creeps from 0.135 to 0.129 (4%, more than the 3% tolerance) while training falls
+    # from 0.10 to 0.03: next to the training loss's 70%, that is no real gain.
+    history = {"loss": [0.32, 0.17, 0.13, 0.10, 0.08, 0.065, 0.055, 0.047, 0.04, 0.035, 0.03],
+               "val_loss": [0.20, 0.17, 0.15, 0.135, 0.134, 0.133, 0.132, 0.131, 0.130, 0.1295,
+                            0.129]}
+    result = diagnose(history)
+    assert result.pattern == "overfitting", result
+    assert "a tenth of the training loss's fall" in result.evidence[0]
+    # The same validation curve beside a training loss that falls only as much is no plateau.
+    alongside = dict(history, loss=[value + 0.01 for value in history["val_loss"]])
+    assert diagnose(alongside).pattern != "overfitting"

@@ -24,7 +24,13 @@ import math
 from dataclasses import dataclass, field
 
 from helpers.diagnose.curves import OUTLIER_RATIO, first_epoch_is_outlier, without_outlier_start
-from helpers.diagnose.rules import CHECKS, MIN_EPOCHS, check_diverged, healthy_evidence
+from helpers.diagnose.rules import (
+    CHECKS,
+    MIN_EPOCHS,
+    check_diverged,
+    check_frozen_accuracy,
+    healthy_evidence,
+)
 from helpers.history import as_history
 
 # Most serious first: the primary pattern is the first one found in this order.
@@ -143,11 +149,12 @@ def _infinite_start(loss, val_loss):
     return last if last and len(loss) - last >= MIN_EPOCHS else 0
 
 
-def _findings(loss, val_loss, baseline_loss):
+def _findings(loss, val_loss, baseline_loss, val_accuracy=None):
     """Return [(pattern, evidence)] in PATTERNS order, major findings before minor ones."""
     skipped = _infinite_start(loss, val_loss)
     if skipped:
-        found, markers = _findings(loss[skipped:], val_loss[skipped:], baseline_loss)
+        found, markers = _findings(loss[skipped:], val_loss[skipped:], baseline_loss,
+                                   val_accuracy[skipped:] if val_accuracy else None)
         markers = {key: ([epoch + skipped for epoch in value] if isinstance(value, list)
                          else value + skipped) for key, value in markers.items()}
         found[0] = (found[0][0], found[0][1] + f" [epochs 1-{skipped} left out: a loss was "
@@ -164,6 +171,9 @@ def _findings(loss, val_loss, baseline_loss):
     loss, val_loss = without_outlier_start(loss), without_outlier_start(val_loss)
     found = [(name, finding) for name, check in CHECKS
              if (finding := check(loss, val_loss, markers, baseline_loss))]
+    frozen = check_frozen_accuracy(val_accuracy) if val_accuracy else None
+    if frozen and "underfitting" not in dict(found):
+        found = sorted(found + [("underfitting", frozen)], key=lambda item: PATTERNS.index(item[0]))
     major = [(name, finding) for name, finding in found if not finding.minor]
     major = [(name, finding.evidence) for name, finding in _main_story_first(major)]
     minor = [(name, finding.evidence) for name, finding in found if finding.minor]
@@ -192,7 +202,8 @@ def diagnose(history, baseline_loss=None):
             f"{' and '.join(repr(key) for key in missing)} (train with validation data); it has "
             f"{', '.join(history.keys()) or 'no keys'}"
         )
-    found, markers = _findings(history["loss"], history["val_loss"], baseline_loss)
+    found, markers = _findings(history["loss"], history["val_loss"], baseline_loss,
+                               history.metrics.get("val_accuracy"))
     primary = found[0][0]
     return Diagnosis(
         pattern=primary,

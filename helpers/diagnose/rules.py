@@ -41,6 +41,8 @@ PLATEAU_MIN_EPOCHS = 8  # ...and for at least 8 epochs (PLATEAU_MIN_EPOCHS_BIG_F
 PLATEAU_MIN_EPOCHS_BIG_FALL = 5
 PLATEAU_BIG_FALL = 0.50
 PLATEAU_TOLERANCE = 0.03  # ...("not improved": fell less than 3% of its level, or than its noise)...
+PLATEAU_RELATIVE_GAIN = 0.10  # ...or than a tenth of the training loss's relative fall meanwhile
+#   (0.135 -> 0.130 while training fell 0.10 -> 0.04 is no real gain)...
 PLATEAU_TRAINING_FALL = 0.20  # ...while training loss fell >= 20% more, to clearly below the
 #   validation loss (by UNDERFITTING_GAP): plateau overfitting
 UNDERFITTING_VALIDATION_FALL = 0.10  # validation loss fell < 10% from its start to its minimum...
@@ -51,6 +53,10 @@ UNDERFITTING_GAP = 0.10  # ...and the training loss ends less than 10% below the
 #   a model that fits its training data clearly better than new data is not underfitting...
 UNDERFITTING_NEAR_BASELINE = 0.80  # ...unless its best validation loss is above 80% of the
 #   baseline: it hardly beats guessing on new data, whatever its training loss
+FROZEN_ACCURACY_TOLERANCE = 1e-6  # a validation accuracy the same (within this) at every epoch:
+#   every validation example got the same answer all run long, whatever the loss did; the model
+#   learned nothing that carries over (an accuracy of 0 or 1 throughout is left out: a
+#   regression's meaningless metric, or a perfect model)
 # A spike: an epoch SPIKE_RATIO (25%, in curves.py) above its neighbours...
 SPIKE_RANGE_FRACTION = 0.10  # ...by a jump of >= 10% of the curve's range...
 SPIKE_NOISE_MULTIPLE = 3.0  # ...and >= 3x the curve's noise (a noisy curve's wiggles are not spikes)
@@ -184,9 +190,16 @@ def _check_plateau(loss, val_loss, markers, smoothed, train_smoothed, window):
     # "Has not improved since epoch p": from p on, the smoothed validation loss was never more
     # than the tolerance above where it ends, i.e. the epochs after p brought no real gain.
     tolerance = max(PLATEAU_TOLERANCE * abs(end), noise(smoothed))
-    start = next((index for index, value in enumerate(smoothed) if value <= end + tolerance), None)
+
+    def allowed(index):  # a gain a tenth (relatively) of the training loss's meanwhile is none
+        training_gain = max(0.0, (train_smoothed[index] - train_end) / train_smoothed[index])
+        return max(tolerance, PLATEAU_RELATIVE_GAIN * training_gain * abs(end))
+
+    start = next((index for index, value in enumerate(smoothed) if value <= end + allowed(index)),
+                 None)
     if start is None:
         return None
+    tolerance = allowed(start)
     stalled = len(val_loss) - 1 - start
     training_fall = (train_smoothed[start] - train_end) / train_smoothed[start]
     minimum = PLATEAU_MIN_EPOCHS_BIG_FALL if training_fall >= PLATEAU_BIG_FALL else PLATEAU_MIN_EPOCHS
@@ -198,7 +211,8 @@ def _check_plateau(loss, val_loss, markers, smoothed, train_smoothed, window):
         effect = excess_per_epoch(val_loss)
         return Finding(f"validation loss has not improved since epoch {start + 1}: {stalled} "
                        f"epochs ({needed} make a plateau) in which it fell less than "
-                       f"{tolerance:.3g} ({PLATEAU_TOLERANCE:.0%} or its noise) to {end:.3g}, "
+                       f"{tolerance:.3g} ({PLATEAU_TOLERANCE:.0%}, its noise or a tenth of the "
+                       f"training loss's fall) to {end:.3g}, "
                        f"while training loss fell {training_fall:.0%} more, to {train_end:.3g}; "
                        f"{effect:.0%} above its minimum per epoch on average", effect=effect)
     return None
@@ -247,6 +261,17 @@ def check_underfitting(loss, val_loss, markers, baseline_loss=None):
                            f"{train_end:.3g}, not clearly below validation (a gap would show a "
                            f"model that fits)")
     return None
+
+
+def check_frozen_accuracy(val_accuracy):
+    """A validation accuracy that never changes from the first epoch to the last (underfitting)."""
+    if (len(val_accuracy) < MIN_EPOCHS or not all(map(math.isfinite, val_accuracy))
+            or max(val_accuracy) - min(val_accuracy) > FROZEN_ACCURACY_TOLERANCE
+            or not 0 < val_accuracy[0] < 1):
+        return None
+    return Finding(f"validation accuracy was {val_accuracy[0]:.4g} at every one of the "
+                   f"{len(val_accuracy)} epochs: every validation example got the same answer "
+                   f"all run long")
 
 
 def spikes(values):
