@@ -237,6 +237,21 @@ def make_dataset(images, labels, batch_size, shuffle=False, seed=DEFAULT_SEED, n
     )
 
 
+def build_training_state(model, images, labels):
+    """Create the optimizer's and the compiled metrics' variables before ``fit`` (from two examples).
+
+    Keras' TensorFlow backend creates them while tracing the first training step, and a function
+    that creates variables is traced twice; created beforehand, it is traced once (about 0.5 s of
+    every run's first epoch on a 2-core CPU). The weights, the batches and the curves are unchanged.
+    """
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    sample_images, sample_labels = next(iter(make_dataset(
+        images[:2], labels[:2], 2, num_classes=one_hot_classes(labels, model))))
+    model.compute_metrics(sample_images, sample_labels, model(sample_images, training=False))
+    model.reset_metrics()
+
+
 def train(
     model,
     x,
@@ -299,6 +314,7 @@ def train(
               "run_directory": str(run_directory) if run_directory else None,
               "baseline_loss": baseline_loss},
     )
+    build_training_state(model, x, y)
     model.fit(
         training_data,
         epochs=epochs,

@@ -245,3 +245,23 @@ def test_datasets_do_not_autotune_against_training_for_the_cores():
     images, labels = small_problem()
     dataset = training.make_dataset(images, labels, batch_size=32, shuffle=True)
     assert dataset.options().autotune.enabled is False
+
+
+def test_the_training_step_is_traced_once_and_trains_the_same(monkeypatch):
+    # train() creates the optimizer's and the metrics' variables before fit, so Keras traces its
+    # training step once instead of twice; the run is the one fit makes without that.
+    images, labels = small_problem()
+    runs, tracings = [], []
+    for build_first in (True, False):
+        if not build_first:
+            monkeypatch.setattr(training, "build_training_state", lambda *arguments: None)
+        training.set_seed(3)
+        model = tiny_model()
+        traced = []
+        step = model.train_step
+        model.train_step = lambda data: traced.append(1) or step(data)  # runs once per trace
+        runs.append(training.train(model, images[:96], labels[:96], epochs=2, batch_size=32,
+                                   validation_split=1 / 3, verbose=0).metrics)
+        tracings.append(len(traced))
+    assert runs[0] == runs[1]
+    assert tracings == [1, 2], tracings
