@@ -258,8 +258,12 @@ def test_the_training_step_is_traced_once_and_trains_the_same(monkeypatch):
         training.set_seed(3)
         model = tiny_model()
         traced = []
-        step = model.train_step
-        model.train_step = lambda data: traced.append(1) or step(data)  # runs once per trace
+
+        def counting_step(data, step=model.train_step, traced=traced):  # runs once per trace
+            traced.append(1)
+            return step(data)
+
+        model.train_step = counting_step
         runs.append(training.train(model, images[:96], labels[:96], epochs=2, batch_size=32,
                                    validation_split=1 / 3, verbose=0).metrics)
         tracings.append(len(traced))
