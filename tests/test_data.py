@@ -250,3 +250,20 @@ def test_reduce_classes_refuses_bad_arguments(classes, fraction, message):
     labels = np.repeat(np.arange(10, dtype=np.uint8), 10)
     with pytest.raises(ValueError, match=message):
         reduce_classes(np.zeros(100), labels, classes, fraction)
+
+
+def test_add_training_images_keeps_the_originals_and_never_takes_a_validation_image(fashion_mnist):
+    (x_train, y_train), _ = fashion_mnist
+    x_subset, y_subset = data.stratified_subset(x_train, y_train, 1000, seed=4)
+    training, validation = data.split_train_validation(x_subset, y_subset, 0.2)
+    more_x, more_y = data.add_training_images(x_train, y_train, training, validation, 2400, seed=5)
+    assert len(more_x) == len(more_y) == 2400
+    assert np.array_equal(more_x[:800], training[0]) and np.array_equal(more_y[:800], training[1])
+    assert data.count_overlap(more_x, validation[0]) == data.count_overlap(training[0], validation[0])
+    assert data.count_overlap(more_x[800:], training[0]) == 0
+    # The class mix of the added images follows the data's; a seed draws the same images again.
+    assert np.bincount(more_y[800:], minlength=10).min() >= 150
+    again_x, _ = data.add_training_images(x_train, y_train, training, validation, 2400, seed=5)
+    assert np.array_equal(again_x, more_x)
+    with pytest.raises(ValueError, match="size"):
+        data.add_training_images(x_train, y_train, training, validation, 700)
