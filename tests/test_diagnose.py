@@ -501,9 +501,10 @@ def test_the_recipes_runs_are_diagnosed_as_their_notebooks_assert(run, check, ex
         assert {4, 8} & set(result.markers.get("spikes", []) + result.markers.get("training_spikes", []))
 
 
-@pytest.mark.parametrize("letter, expected", [("A", "overfitting"), ("B", "val_below_train"),
-                                              ("C", "diverged"), ("D", "healthy"), ("E", "spiky"),
-                                              ("F", "underfitting")])
+@pytest.mark.parametrize("letter, expected", [("A", "overfitting"), ("B", "not_converged"),
+                                              ("C", "healthy"), ("D", "diverged"),
+                                              ("E", "overfitting"), ("F", "underfitting"),
+                                              ("G", "spiky"), ("H", "val_below_train")])
 def test_homework_3s_runs_are_diagnosed_as_its_answer_key(letter, expected):
     # homework/make_mystery_histories.py checks each run with the baseline that train() recorded.
     runs = json.loads((Path(__file__).parent.parent / "homework/data/mystery_histories.json").read_text())
