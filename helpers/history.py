@@ -161,7 +161,9 @@ def as_history(source):
     if hasattr(source, "columns") and hasattr(source, "to_dict"):
         return History(metrics=logs.read_dataframe(source))
     if hasattr(source, "history") and isinstance(source.history, dict):
-        return History(metrics=dict(source.history))
+        planned = getattr(source, "params", None) or {}
+        return History(metrics=dict(source.history),
+                       info={"epochs": planned["epochs"]} if planned.get("epochs") else {})
     if isinstance(source, dict):
         if "metrics" in source and isinstance(source["metrics"], dict):
             return History(**source)
@@ -210,6 +212,21 @@ def lowest_epoch(values, name="values"):
 def best_epoch(history, key="val_loss"):
     """Return the 1-based epoch with the lowest finite ``key`` (validation loss by default)."""
     return lowest_epoch(as_history(history)[key], f"history[{key!r}]")
+
+
+def kept_epochs(history):
+    """Return the epochs whose model a run keeps: all of them, or, for a run that stopped before its
+    planned epochs (early stopping with ``restore_best_weights=True``), those up to its lowest
+    validation loss."""
+    history = as_history(history)
+    planned = history.info.get("epochs")
+    if not planned or history.epochs >= planned or "val_loss" not in history:
+        return history
+    kept = best_epoch(history)
+    return History(metrics={key: values[:kept] for key, values in history.metrics.items()},
+                   seconds_per_epoch=history.seconds_per_epoch[:kept],
+                   learning_rate=history.learning_rate[:kept],
+                   info={**history.info, "kept_epochs": kept})
 
 
 def smooth(values, weight=0.6):

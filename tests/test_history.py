@@ -123,3 +123,26 @@ def test_without_penalty_compares_a_regularized_run_on_its_plain_cross_entropy()
     assert plain.batch_loss == [] and plain.info["loss_without_penalty"]
     unregularized = History(metrics={"loss": [1.0], "val_loss": [1.1]})
     assert without_penalty(unregularized) is unregularized
+
+
+def test_kept_epochs_cuts_an_early_stopped_run_at_its_best_epoch():
+    from helpers.history import History, kept_epochs
+
+    curves = {"loss": [1.0, 0.6, 0.4, 0.3, 0.2], "val_loss": [1.1, 0.7, 0.6, 0.65, 0.7]}
+    stopped = History(metrics=curves, info={"epochs": 20})  # stopped after 5 of 20 planned
+    kept = kept_epochs(stopped)
+    assert kept["val_loss"] == [1.1, 0.7, 0.6] and kept.info["kept_epochs"] == 3
+    # A run that trained all its planned epochs, or says nothing about its plan, is kept whole.
+    assert kept_epochs(History(metrics=curves, info={"epochs": 5})).epochs == 5
+    assert kept_epochs(curves).epochs == 5
+
+
+def test_a_keras_history_keeps_its_planned_epochs():
+    from helpers.history import as_history, kept_epochs
+
+    class KerasHistory:  # what model.fit returns: .history and .params
+        history = {"loss": [1.0, 0.6, 0.5], "val_loss": [0.9, 0.7, 0.8]}
+        params = {"epochs": 10, "steps": 25}
+
+    assert as_history(KerasHistory()).info["epochs"] == 10
+    assert kept_epochs(KerasHistory())["val_loss"] == [0.9, 0.7]

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 OTTER = str(Path(sys.executable).with_name("otter"))
 HOMEWORK = ("hw1_losses_by_hand", "hw2_break_and_fix", "hw3_read_the_curves")
+# Homework 2 grades stated criteria on the student's own curves: all its tests are visible.
+WITH_HIDDEN_TESTS = ("hw1_losses_by_hand", "hw3_read_the_curves")
 # One deliberately wrong answer per homework: (text in the solution, replacement).
 WRONG_ANSWERS = {
     "hw1_losses_by_hand": ("return float(np.mean((y_true - y_pred) ** 2))",
@@ -63,7 +65,8 @@ def test_assign_builds_student_and_autograder_versions_without_hidden_tests(assi
     assert (student / f"{name}.ipynb").exists() and list(autograder.glob("*.zip"))
     public = "".join(path.read_text() for path in (student / "tests").glob("*.py"))
     hidden = "".join(path.read_text() for path in (autograder / "tests").glob("*.py"))
-    assert "'hidden': True" in hidden and "'hidden': True" not in public
+    assert "'hidden': True" not in public
+    assert ("'hidden': True" in hidden) == (name in WITH_HIDDEN_TESTS)
     notebook = nbformat.read(student / f"{name}.ipynb", as_version=4)
     sources = "\n".join(cell.source for cell in notebook.cells)
     assert "grader = otter.Notebook(" in sources and "# BEGIN SOLUTION" not in sources
@@ -83,7 +86,7 @@ def hidden_cases(test_file_text):
             for suite in namespace["test"]["suites"] for case in suite["cases"] if case["hidden"]]
 
 
-@pytest.mark.parametrize("name", HOMEWORK)
+@pytest.mark.parametrize("name", WITH_HIDDEN_TESTS)
 def test_autograder_archive_holds_every_hidden_test_of_the_master(assigned, name):
     """The zip that grading uses (otter run here, or Gradescope) carries the hidden tests."""
     master = nbformat.read(ROOT / "homework" / f"{name}.ipynb", as_version=4)
@@ -153,3 +156,25 @@ def test_grading_script_writes_one_csv_row_per_submission(assigned, tmp_path, mo
     # Blanks: only the three "one answer per run" checks pass (0.75 + 0.75 + 0.67 points).
     assert float(rows["bob.ipynb"]["total"]) < 2.5
     assert all(question in rows["alice.ipynb"] for question in ("q1_patterns", "q2_cures", "q3_bugs"))
+
+
+def test_an_early_stopping_fix_is_graded_on_the_epochs_it_keeps(assigned, tmp_path):
+    # The same overfitting model as the broken run, stopped early with the best weights restored:
+    # its last epochs still rise, but the model kept is the best epoch's, and that is graded.
+    name = "hw2_break_and_fix"
+    notebook = nbformat.read(assigned / name / "autograder" / f"{name}.ipynb", as_version=4)
+    (cell,) = [cell for cell in notebook.cells if "fixed_model = compile_cnn(" in cell.source]
+    cell.source = (
+        "import keras\n"
+        "set_seed(SEED)\n"
+        "fixed_model = compile_cnn(build_cnn(dropout=0.0, dense_units=512))\n"
+        "fixed_history = train(fixed_model, x_small, y_small, epochs=20, batch_size=32,\n"
+        "                      validation_split=0.2, verbose=0, callbacks=[\n"
+        "                          keras.callbacks.EarlyStopping(patience=3,\n"
+        "                                                        restore_best_weights=True)])\n"
+        "assert fixed_history.epochs < 20  # it did stop early\n"
+        "assert diagnose(fixed_history).pattern == 'overfitting'  # on all its epochs\n")
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(notebook, path)
+    score, maximum = grade(path, assigned / name / "autograder", tmp_path)
+    assert score == maximum
