@@ -59,6 +59,16 @@ def summary_table(runs, columns=SUMMARY_COLUMNS):
     return format_table(rows, list(columns))
 
 
+def seed_spread(runs, measure):
+    """Return the range of ``measure(history)`` over runs of one setting (several seeds): the seed
+    noise a difference in that number must beat. ``runs`` is ``{seed: history}``."""
+    checks.non_empty_dict(runs, "runs", "{seed: history}")
+    if not callable(measure):
+        raise ValueError(f"measure must be a function of one history, got {measure!r}")
+    values = [measure(as_history(history)) for history in runs.values()]
+    return max(values) - min(values)
+
+
 def seed_band(runs, key="val_loss"):
     """Return the per-epoch mean, min and max of ``key`` over runs of one setting (several seeds).
 
@@ -70,9 +80,8 @@ def seed_band(runs, key="val_loss"):
     series = [as_history(history)[key] for history in runs.values()]
     epochs = min(len(values) for values in series)
     columns = list(zip(*(values[:epochs] for values in series)))
-    lowest = [min(values) for values in series]
     return {"epochs": list(range(1, epochs + 1)),
             "mean": [sum(column) / len(column) for column in columns],
             "min": [min(column) for column in columns],
             "max": [max(column) for column in columns],
-            "best_spread": max(lowest) - min(lowest)}
+            "best_spread": seed_spread(runs, lambda history: min(history[key]))}

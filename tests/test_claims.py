@@ -47,3 +47,17 @@ def test_seed_band_is_the_per_epoch_range_over_seeds():
     assert band["mean"] == pytest.approx([0.9, 0.55, 0.35])
     assert band["min"] == [0.8, 0.5, 0.3] and band["max"] == [1.0, 0.6, 0.4]
     assert band["best_spread"] == pytest.approx(0.1)
+
+
+def test_seed_spread_is_the_range_of_any_number_over_seeds():
+    from helpers.summary import seed_spread
+
+    runs = {1: {"loss": [1.0, 0.5], "val_loss": [1.2, 0.9]},
+            2: {"loss": [0.9, 0.3], "val_loss": [1.0, 0.6]},
+            3: {"loss": [1.1, 0.4], "val_loss": [1.1, 0.8]}}
+    assert seed_spread(runs, lambda run: run["val_loss"][-1]) == pytest.approx(0.3)
+    assert seed_spread(runs, lambda run: run["val_loss"][-1] - run["loss"][-1]) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="measure"):
+        seed_spread(runs, "val_loss")
+    with pytest.raises(ValueError, match="runs"):
+        seed_spread({}, min)
