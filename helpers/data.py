@@ -280,6 +280,11 @@ def add_label_noise(labels, fraction, seed=0, num_classes=NUM_CLASSES):
     return noisy, changed
 
 
+def _fingerprint(image):
+    """Return a digest of one image's pixels: equal for identical images, pixel for pixel."""
+    return hashlib.sha1(image.tobytes()).digest()
+
+
 def count_overlap(images, other_images):
     """Return how many of ``other_images`` also appear, pixel for pixel, in ``images``."""
     checks.array(images, "images")
@@ -287,8 +292,8 @@ def count_overlap(images, other_images):
     if images.shape[1:] != other_images.shape[1:]:
         raise ValueError(f"images and other_images must have the same image shape, got "
                          f"{images.shape[1:]} and {other_images.shape[1:]}")
-    seen = {hashlib.sha1(image.tobytes()).digest() for image in images}
-    return sum(hashlib.sha1(image.tobytes()).digest() in seen for image in other_images)
+    seen = {_fingerprint(image) for image in images}
+    return sum(_fingerprint(image) in seen for image in other_images)
 
 
 def add_training_images(images, labels, training, validation, size, seed=0):
@@ -301,9 +306,8 @@ def add_training_images(images, labels, training, validation, size, seed=0):
     (training_images, training_labels), (validation_images, _) = training, validation
     checks.same_length(images, labels)
     checks.integer(size, "size", len(training_labels), len(labels))
-    used = {hashlib.sha1(image.tobytes()).digest()
-            for image in (*training_images, *validation_images)}
-    free = np.array([hashlib.sha1(image.tobytes()).digest() not in used for image in images])
+    used = {_fingerprint(image) for image in (*training_images, *validation_images)}
+    free = np.array([_fingerprint(image) not in used for image in images])
     extra = size - len(training_labels)
     if extra > free.sum():
         raise ValueError(f"size={size} needs {extra} more images, but only {free.sum()} are in "
