@@ -1,4 +1,4 @@
-"""How long one default training-lab run takes (notebook 10 promises at most 30 s on 2 cores).
+"""How long one default training-lab run takes (notebook 11 promises at most 30 s on 2 cores).
 
 Times, in one process after imports and data loading, a default ``TrainingLab`` run (3,000
 images, 10 epochs, live plot redrawn every epoch) against the same training written as plain

@@ -1,6 +1,6 @@
 """Tools for debugging a training run: per-step gradient norms and update ratios, warm-up, checks.
 
-Introduced in ``12_debugging_a_training_run.ipynb``. ``watch_steps(model)`` gives a model whose
+Introduced in ``13_debugging_a_training_run.ipynb``. ``watch_steps(model)`` gives a model whose
 train step also measures the global gradient norm and each layer's update-to-weight ratio;
 a ``StepWatcher`` listener copies them after every batch. They are kept as plain lists on the
 watcher, not in the run's ``History``: Keras' logs do not contain them (the ``History`` holds
@@ -273,3 +273,60 @@ def per_image_losses(model, images, labels):
     probabilities = model.predict(make_dataset(images, labels, VALIDATION_BATCH_SIZE), verbose=0)
     correct = probabilities[np.arange(len(labels)), np.asarray(labels, dtype=int)]
     return -np.log(np.clip(correct, EPSILON, 1.0))
+
+
+def batch_mean_spread(per_image, batch_size):
+    """Return the spread (standard deviation / mean) of ``per_image`` losses averaged over
+    consecutive batches of ``batch_size`` (a last partial batch is left out).
+
+    For a model that does not change, this is the scatter of per-batch losses that comes from
+    measuring on a batch alone: it shrinks like ``1 / sqrt(batch_size)``.
+    """
+    per_image = np.asarray(per_image, dtype=float)
+    checks.positive_integer(batch_size, "batch_size")
+    batches = len(per_image) // batch_size
+    if per_image.ndim != 1 or batches < 2:
+        raise ValueError(f"per_image must be a list of at least 2 * batch_size = {2 * batch_size} "
+                         f"losses, got shape {per_image.shape}")
+    means = per_image[:batches * batch_size].reshape(batches, batch_size).mean(axis=1)
+    return float(means.std() / means.mean())
+
+
+class FixedSetLoss:
+    """A ``Recorder`` listener: the loss on fixed images every ``every_images`` training images.
+
+    Pass it to ``train(..., listeners=[probe])``. The images never change, and the model is
+    measured in inference mode (no dropout), so the changes between measurements are the
+    training's own noise, not the noise of measuring on a different batch. ``images_seen`` and
+    ``losses`` are lists with one number per measurement.
+    """
+
+    def __init__(self, images, labels, every_images):
+        checks.positive_integer(every_images, "every_images")
+        self.images, self.labels, self.every_images = images, labels, every_images
+        self.images_seen, self.losses = [], []
+
+    def on_train_begin(self, recorder):
+        """Start empty lists; check the images against the model."""
+        check_examples(self.images, self.labels, recorder.model, "images", "labels")
+        if recorder.batch_size is None:
+            raise ValueError("FixedSetLoss needs a Recorder that knows its batch_size (train() "
+                             "makes one)")
+        self.images_seen, self.losses = [], []
+        self._before_epoch, self._in_epoch = 0, 0  # images seen in earlier epochs, in this one
+
+    def on_batch(self, recorder):
+        """After every ``every_images`` training images, measure the loss on the fixed images."""
+        before = self._before_epoch + self._in_epoch
+        self._in_epoch = min(self._in_epoch + recorder.batch_size,
+                             recorder.samples if recorder.samples is not None else math.inf)
+        seen = self._before_epoch + self._in_epoch
+        if seen // self.every_images > before // self.every_images:
+            self.images_seen.append(seen)
+            self.losses.append(float(per_image_losses(recorder.model, self.images,
+                                                      self.labels).mean()))
+
+    def on_epoch(self, recorder):
+        """Count the finished epoch's images."""
+        self._before_epoch += self._in_epoch
+        self._in_epoch = 0

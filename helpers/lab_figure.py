@@ -1,6 +1,6 @@
 """The training lab's picture: its runs overlaid on an axis that stays readable, and its runs table.
 
-Introduced in ``10_training_lab.ipynb`` (through ``TrainingLab``). A run whose loss blows up
+Introduced in ``11_training_lab.ipynb`` (through ``TrainingLab``). A run whose loss blows up
 (the ``huge`` initializer reaches 1e11) would stretch a shared axis until every other run is a flat
 line at 0, so ``draw_runs`` keeps the axis on the values that are not off the scale and says in
 the legend which runs left it; ``runs_table`` lists every run, colour by colour, with its verdict.

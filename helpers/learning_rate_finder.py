@@ -1,9 +1,9 @@
 """A learning-rate range test for Keras: the counterpart of fastai's ``lr_find``.
 
-Introduced in ``08_factors.ipynb``. Train for a few hundred batches while the learning rate grows
-exponentially from tiny to huge, record the loss after every batch, stop once the loss explodes
-(4x its lowest value, or back above where it started), then put the weights and the optimizer
-back as they were. The loss falls fastest a little below
+Introduced in ``08_learning_rate_and_batch_size.ipynb``. Train for a few hundred batches while
+the learning rate grows exponentially from tiny to huge, record the loss after every batch, stop
+once the loss explodes (4x its lowest value, or back above where it started), then put the
+weights and the optimizer back as they were. The loss falls fastest a little below
 the rate where it bottoms out; ``find_learning_rate`` suggests a tenth of that rate (Leslie
 Smith's rule of thumb), a safe and fast choice.
 """

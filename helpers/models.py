@@ -15,7 +15,7 @@ INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 MAX_CONV_BLOCKS = 3  # a fourth 3x3 conv + 2x2 pool would shrink a 28x28 image below 1x1
 
 
-# Named starting points for the initialization experiments (notebook 08), besides Keras' names.
+# Named starting points for the initialization experiments (notebook 09), besides Keras' names.
 NAMED_INITIALIZERS = {
     "tiny": lambda: keras.initializers.RandomNormal(stddev=1e-4),
     "huge": lambda: keras.initializers.RandomNormal(stddev=100.0),

@@ -351,3 +351,37 @@ def plot_band(runs, key="val_loss", label=None, ax=None, color=None):
     _label_epoch_axis(axis, key.replace("_", " ").capitalize())
     axis.legend(fontsize="small")
     return figure, axis
+
+
+def steps_per_epoch(history):
+    """Return how many steps (batches) one epoch of ``history`` took, from its recorded info."""
+    info = as_history(history).info
+    samples, batch_size = info.get("training_samples"), info.get("batch_size")
+    if not samples or not batch_size:
+        raise ValueError("history.info must hold 'training_samples' and 'batch_size' (train() "
+                         f"records both), got {sorted(info)}")
+    return math.ceil(samples / batch_size)
+
+
+def compare_per_step(runs, key="val_loss", title=None, ax=None):
+    """Overlay ``key`` of several runs ({name: history}) against the steps taken, not the epochs:
+    for runs whose epochs hold different numbers of steps (batch sizes, data sizes)."""
+    checks.non_empty_dict(runs, "runs", "{name: history}")
+    figure, axis = _new_axis(ax, (8, 4.5))
+    for name, history in runs.items():
+        history = as_history(history)
+        if key not in history:
+            raise ValueError(f"run {name!r} has no {key!r} to plot")
+        per_epoch = steps_per_epoch(history)
+        axis.plot([epoch * per_epoch for epoch in history.epoch_numbers], history[key],
+                  marker=".", label=f"{name} ({per_epoch} steps per epoch)")
+    if key in ("loss", "val_loss"):
+        set_description(axis, " ".join(describe_history(history, name)
+                                       for name, history in runs.items()))
+    axis.set_xscale("log")
+    axis.set_xlabel("Steps (batches) taken, log scale")
+    axis.set_ylabel(key.replace("_", " ").capitalize())
+    axis.set_title(title or f"{key.replace('_', ' ').capitalize()} per step")
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    return figure, axis

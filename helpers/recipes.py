@@ -1,6 +1,6 @@
 """Named recipes that make each loss-curve pattern happen on purpose, on the real Fashion-MNIST.
 
-Introduced in ``11_pattern_gallery.ipynb`` and used by the pathology notebooks (``04_...``).
+Introduced in ``12_pattern_gallery.ipynb`` and used by the pathology notebooks (``04_...``).
 A recipe is plain data: the data size, the epochs, the ``build_cnn`` options and the optimizer
 settings that produce a pattern; ``run_recipe`` trains it (optionally with changes: the cures).
 Every recipe was checked to give its pattern with seed 42 in quick and full mode.
@@ -33,7 +33,7 @@ class Recipe:
     ``rare_fraction`` of those classes' training images (class imbalance; validation stays
     balanced); ``scale_inputs=False`` feeds raw pixel values 0-255. ``optimizer`` is one of
     ``models.OPTIMIZERS``. ``warmup_steps`` raises the rate linearly over the first steps
-    (``debugging.LinearWarmup``); ``schedule`` is one of ``debugging.SCHEDULES`` (notebook 13).
+    (``debugging.LinearWarmup``); ``schedule`` is one of ``debugging.SCHEDULES`` (notebook 14).
     """
 
     name: str

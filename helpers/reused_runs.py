@@ -1,6 +1,6 @@
 """Reuse a run already trained on this machine with identical settings, instead of training it again.
 
-Introduced in ``11_pattern_gallery.ipynb``. Runs here are seeded and deterministic: the same
+Introduced in ``12_pattern_gallery.ipynb``. Runs here are seeded and deterministic: the same
 settings, seed, data, library versions, helpers code and machine give the same curves to the last
 bit, so a stored copy of such a run is the run. ``run_recipe`` looks a run up by a key made of
 all of these and stores every run it trains (without extra callbacks) under

@@ -69,6 +69,23 @@ def seed_spread(runs, measure):
     return max(values) - min(values)
 
 
+def jitter(values):
+    """Return how much ``values`` jump from one to the next apart from their trend, over their mean.
+
+    The trend (a straight or gently curving fall) cancels in the second differences
+    ``v[i+1] - 2 v[i] + v[i-1]``; for independent noise of standard deviation s their standard
+    deviation is s * sqrt(6), so this returns that estimate of s divided by the mean value.
+    """
+    values = [float(value) for value in values]
+    if len(values) < 4:
+        raise ValueError(f"values must hold at least 4 numbers, got {len(values)}")
+    second = [after - 2 * middle + before
+              for before, middle, after in zip(values, values[1:], values[2:])]
+    mean_second = sum(second) / len(second)
+    spread = (sum((value - mean_second) ** 2 for value in second) / len(second)) ** 0.5
+    return spread / 6 ** 0.5 / (sum(values) / len(values))
+
+
 def seed_band(runs, key="val_loss"):
     """Return the per-epoch mean, min and max of ``key`` over runs of one setting (several seeds).
 

@@ -275,7 +275,7 @@ def train(
     expects one-hot). ``validation_split`` takes the last fraction exactly as Keras does.
     ``run_name`` saves the history under ``runs_directory()``; ``verbose=2`` prints one line per
     epoch. ``listeners`` read the run as it is recorded (``LiveLossPlot``; see ``Recorder``).
-    ``shuffle=False`` feeds the batches in the arrays' order every epoch (notebook 13 shows why
+    ``shuffle=False`` feeds the batches in the arrays' order every epoch (notebook 14 shows why
     that is a bug with sorted data).
     """
     check_compiled(model)

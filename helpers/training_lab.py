@@ -1,6 +1,6 @@
 """The training lab: controls, Train / Stop / Clear, live curves and ``diagnose()``'s verdict.
 
-Introduced in ``10_training_lab.ipynb``. Built from core ipywidgets only; the buttons call plain
+Introduced in ``11_training_lab.ipynb``. Built from core ipywidgets only; the buttons call plain
 methods (``train``, ``stop``, ``clear``), so tests drive the lab without a browser. A run is
 recorded by the ``Recorder`` of ``train``; the lab listens to it (to redraw after each epoch and
 to stop on request) and draws with ``lab_figure.draw_runs``.

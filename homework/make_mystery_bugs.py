@@ -2,11 +2,11 @@
 
 Each run trains the seed CNN without dropout (so a validation loss below the training loss is
 suspicious) on the real Fashion-MNIST in quick mode, with a seed of its own (none the notebooks
-use; one bug occurs twice, so elimination does not help), the way notebook 13 makes each
+use; one bug occurs twice, so elimination does not help), the way notebook 14 makes each
 bug; the file stores the per-epoch curves and the per-batch training losses, under letters, in
 a shuffled order, without the learning rate (reading it would give the answer away). The answer
 key lives in the hidden tests of ``hw3_read_the_curves.ipynb``; this script checks each run
-with notebook 13's own checks before writing. Run: ``LCL_QUICK=1 .venv/bin/python
+with notebook 14's own checks before writing. Run: ``LCL_QUICK=1 .venv/bin/python
 homework/make_mystery_bugs.py`` (about a minute).
 """
 
@@ -52,7 +52,7 @@ def run(bug, seed, images, labels):
 
 
 def shows(bug, history):
-    """Return True when the run shows its bug (and only then), by notebook 13's checks."""
+    """Return True when the run shows its bug (and only then), by notebook 14's checks."""
     periodic = periodicity(history.batch_loss, history.batches_per_epoch) > PERIODIC
     rising = longest_rise(history["loss"]) >= 3
     # Without dropout, on few images, an honest validation loss ends up well above the training

@@ -1,6 +1,6 @@
 """Regenerate ``data/mystery_histories.json`` for homework 3: eight real runs, seven patterns.
 
-Each run is a named recipe from ``helpers.recipes`` (two with a change, as notebook 11 makes
+Each run is a named recipe from ``helpers.recipes`` (two with a change, as notebook 12 makes
 them: the diverged one at an exploding learning rate, the not_converged one the healthy recipe
 stopped early) trained on the real Fashion-MNIST in quick mode, with seeds the notebooks never
 use, so no run can be matched to a notebook's numbers; one pattern occurs twice, so the answers

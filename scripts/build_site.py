@@ -6,7 +6,7 @@ notebooks and ``TABLE_JSON`` their run times, both from ``benchmarks/notebook_ta
 site goes to ``build/site/`` by default. Pages are nbconvert's HTML with its "classic" template:
 it writes each image's ``alt`` from the output's metadata, where the kernel put the figure's
 description (``helpers/alt_text.py``), and marks error outputs with the class ``output_error``.
-The index lists the notebooks with their run times and shows the pattern gallery that notebook 11
+The index lists the notebooks with their run times and shows the pattern gallery that notebook 12
 saves. ``tests/test_site.py`` checks the result.
 """
 
@@ -23,7 +23,7 @@ from nbconvert import HTMLExporter
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 GALLERY = ROOT / "notebooks" / "build" / "pattern_gallery.png"
-GALLERY_NOTEBOOK = "11_pattern_gallery"
+GALLERY_NOTEBOOK = "12_pattern_gallery"
 
 
 def title_of(notebook):
@@ -70,7 +70,7 @@ def index_page(rows, missing, table, gallery_alt):
                      f"</td></tr>" for name in missing)
     gallery = (f'<figure><img src="{GALLERY.name}" alt="{html.escape(gallery_alt)}" '
                f'style="max-width:100%"><figcaption>Every pattern, made on purpose and named by '
-               f'<code>diagnose()</code> (from <a href="{GALLERY_NOTEBOOK}.html">notebook 11</a>)'
+               f'<code>diagnose()</code> (from <a href="{GALLERY_NOTEBOOK}.html">notebook 12</a>)'
                f'</figcaption></figure>' if gallery_alt else "")
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -15,10 +15,10 @@ cd "$(dirname "$0")/.."
 
 # In CI, the notebooks that touch what differs most on Colab: the environment check (00), the
 # loss widget on ipywidgets 7 (01), the article's model.fit on Keras 3.13 (02), live curves and
-# display updates on IPython 7.34 (03), the training lab's widgets (10) and every recipe (11).
-# All twelve run in the main environment on every CI run (scripts/build_site.sh).
+# display updates on IPython 7.34 (03), the training lab's widgets (11) and every recipe (12).
+# All fifteen run in the main environment on every CI run (scripts/build_site.sh).
 COLAB_NOTEBOOKS=(00_start_here 01_loss_definitions 02_train_the_cnn 03_reading_loss_curves
-                 10_training_lab 11_pattern_gallery)
+                 11_training_lab 12_pattern_gallery)
 notebooks=()
 unit_tests=(-m "not slow and not browser")  # the slow ones train (the notebooks train here too);
 # the browser tests check the front end, which Colab replaces with its own

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.browser
 NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # These have their own tests below, which run all their cells and check them too.
 INTERACTIVE = ("01_loss_definitions.ipynb", "03_reading_loss_curves.ipynb",
-               "10_training_lab.ipynb")
+               "11_training_lab.ipynb")
 STOP_SECONDS = 10  # Stop ends a run after its current batch: well under a second, on a busy machine more
 RUN_TIMEOUT = 300_000  # milliseconds for one lab run of the quick defaults on a busy machine
 
@@ -75,7 +75,7 @@ def wait_for_text(locator, pattern, timeout=RUN_TIMEOUT):
 
 
 def test_training_lab_in_jupyterlab(page, server):
-    notebook = NotebookPage(page, server, "10_training_lab.ipynb").open()
+    notebook = NotebookPage(page, server, "11_training_lab.ipynb").open()
     cells = notebook.run_and_check()
     lab = page.locator(".training-lab")
     status, notice = lab.locator(".lab-status"), lab.locator(".lab-notice")
@@ -172,7 +172,7 @@ def test_training_lab_in_jupyterlab(page, server):
                            timeout=30_000)
     assert table.locator("tr.lab-run").count() == 0
     screenshot(lab, "10-cleared")
-    check_cells("10_training_lab.ipynb", notebook.cells())
+    check_cells("11_training_lab.ipynb", notebook.cells())
 
 
 def test_loss_explorer_follows_its_sliders(page, server):
@@ -226,7 +226,7 @@ def test_live_plot_is_one_figure_redrawn_in_place(page, server):
 
 
 def test_a_saved_lab_reopened_without_running_says_to_run_the_cells(page, server):
-    notebook = json.loads((ROOT / "notebooks" / "10_training_lab.ipynb").read_text())
+    notebook = json.loads((ROOT / "notebooks" / "11_training_lab.ipynb").read_text())
     lab_cell = next(cell for cell in notebook["cells"] if "display(lab.widget)" in
                     "".join(cell["source"]))
     lab_cell["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {
@@ -234,7 +234,7 @@ def test_a_saved_lab_reopened_without_running_says_to_run_the_cells(page, server
             "model_id": "0123456789abcdef0123456789abcdef", "version_major": 2,
             "version_minor": 0},
         "text/plain": "VBox(children=(HBox(...), ...))"}}]
-    saved = Path("build") / "browser-test" / "10_training_lab_saved.ipynb"
+    saved = Path("build") / "browser-test" / "11_training_lab_saved.ipynb"
     path = ROOT / "notebooks" / saved  # notebooks/build/ is ignored by git
     path.parent.mkdir(parents=True, exist_ok=True)
     notebook = nbformat.from_dict(notebook)
@@ -253,7 +253,7 @@ def test_a_saved_lab_reopened_without_running_says_to_run_the_cells(page, server
 
 
 def test_training_lab_in_notebook_7(page, server):
-    notebook = NotebookPage(page, server, "10_training_lab.ipynb", ui="notebook").open()
+    notebook = NotebookPage(page, server, "11_training_lab.ipynb", ui="notebook").open()
     notebook.run_and_check()
     lab = page.locator(".training-lab")
     assert lab.locator(".widget-inline-hbox").count() >= 10

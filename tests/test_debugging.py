@@ -190,3 +190,38 @@ def test_the_seed_cnn_overfits_one_real_batch_and_a_broken_pipeline_cannot(fashi
                         shuffle=False, record_batches=True, verbose=0)
         losses[broken] = np.mean(history.batch_loss[-10:])
     assert losses[False] < 0.2 and losses[True] > 2.0
+
+
+def test_batch_mean_spread_is_zero_for_equal_losses_and_shrinks_like_one_over_root_batch():
+    assert debugging.batch_mean_spread(np.full(64, 0.5), 8) == 0.0
+    # Two batches of 2: means 1 and 3, standard deviation 1, mean 2.
+    assert debugging.batch_mean_spread([0.0, 2.0, 2.0, 4.0, 99.0], 2) == pytest.approx(0.5)
+    per_image = np.random.default_rng(0).exponential(size=64 * 512)
+    small, large = (debugging.batch_mean_spread(per_image, size) for size in (8, 512))
+    assert small / large == pytest.approx(math.sqrt(512 / 8), rel=0.2)
+    with pytest.raises(ValueError, match="at least 2 \\* batch_size"):
+        debugging.batch_mean_spread(np.ones(10), 8)
+    with pytest.raises(ValueError, match="batch_size"):
+        debugging.batch_mean_spread(np.ones(10), 0)
+
+
+def test_fixed_set_loss_measures_the_fixed_images_every_so_many_training_images():
+    images, labels = small_problem(count=132)
+    set_seed(0)
+    model = compile_cnn(build_cnn(filters=4, dense_units=8), sparse_labels=True)
+    probe = debugging.FixedSetLoss(images[100:], labels[100:], every_images=64)
+    train(model, images[:100], labels[:100], epochs=2, batch_size=32, verbose=0, listeners=[probe])
+    # Images seen after each batch: 32 64 96 100 | 132 164 196 200; a multiple of 64 is passed
+    # at 64, 132 (128) and 196 (192).
+    assert probe.images_seen == [64, 132, 196]
+    assert len(probe.losses) == 3 and all(loss > 0 for loss in probe.losses)
+    every_epoch = debugging.FixedSetLoss(images[100:], labels[100:], every_images=100)
+    set_seed(0)
+    model = compile_cnn(build_cnn(filters=4, dense_units=8), sparse_labels=True)
+    train(model, images[:100], labels[:100], epochs=2, batch_size=32, verbose=0,
+          listeners=[every_epoch])
+    assert every_epoch.images_seen == [100, 200]
+    final = debugging.per_image_losses(model, images[100:], labels[100:]).mean()
+    assert every_epoch.losses[-1] == pytest.approx(final, rel=1e-5)
+    with pytest.raises(ValueError, match="every_images"):
+        debugging.FixedSetLoss(images, labels, every_images=0)

@@ -336,7 +336,7 @@ def test_diagnosis_to_dict_is_plain_json():
 
 
 def test_validation_stuck_near_the_baseline_is_underfitting_whatever_the_training_loss():
-    # Batch normalization in a short run (09_techniques): training learns, validation stays at
+    # Batch normalization in a short run (10_techniques): training learns, validation stays at
     # guessing. Without the baseline the curves alone do not say it.
     history = {"loss": [1.215, 0.623, 0.509, 0.416, 0.35, 0.309],
                "val_loss": [2.065, 2.129, 2.195, 2.234, 2.174, 2.251]}

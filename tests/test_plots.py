@@ -175,3 +175,20 @@ def test_plot_history_can_add_the_clean_training_loss():
     assert not any("clean" in line.get_label() for line in axes[0].get_lines())
     with pytest.raises(ValueError, match="CleanTrainingLoss"):
         plot_history(HISTORY, clean_loss=True)
+
+
+def test_compare_per_step_puts_each_epoch_at_the_steps_taken_so_far():
+    from helpers.history import History
+    from helpers.plots import compare_per_step
+    small = History(metrics={"val_loss": [1.0, 0.8]},
+                    info={"training_samples": 100, "batch_size": 8})  # 13 steps per epoch
+    large = History(metrics={"val_loss": [1.2, 1.1]},
+                    info={"training_samples": 100, "batch_size": 64})  # 2 steps per epoch
+    figure, axis = compare_per_step({"batch 8": small, "batch 64": large})
+    first, second = axis.get_lines()
+    assert list(first.get_xdata()) == [13, 26] and list(second.get_xdata()) == [2, 4]
+    assert axis.get_xscale() == "log" and "13 steps per epoch" in first.get_label()
+    with pytest.raises(ValueError, match="training_samples"):
+        compare_per_step({"no info": History(metrics={"val_loss": [1.0]})})
+    with pytest.raises(ValueError, match="no 'loss'"):
+        compare_per_step({"batch 8": small}, key="loss")

@@ -1,7 +1,10 @@
+import math
+
+import numpy as np
 import pytest
 
 from helpers.history import History
-from helpers.summary import format_table, summarize, summary_table
+from helpers.summary import format_table, jitter, summarize, summary_table
 
 
 def test_summarize_gives_the_best_epoch_gap_accuracy_and_time():
@@ -39,3 +42,14 @@ def test_summary_table_has_one_row_per_run_with_its_diagnosis():
     assert lines[3].split()[:3] == ["fine", "0.400", "5"]
     with pytest.raises(ValueError, match="runs must be a non-empty dict"):
         summary_table({})
+
+
+def test_jitter_ignores_a_straight_or_curving_trend_and_sees_back_and_forth():
+    assert jitter([4.0, 3.0, 2.0, 1.0]) == pytest.approx(0.0)
+    assert jitter([16.0, 9.0, 4.0, 1.0, 0.0]) == pytest.approx(0.0)  # a parabola: steady curvature
+    # Second differences +2, -2: standard deviation 2, over sqrt(6) and the mean value 1.5.
+    assert jitter([2.0, 1.0, 2.0, 1.0]) == pytest.approx(2 / math.sqrt(6) / 1.5)
+    noise = [1.0 + 0.01 * value for value in np.random.default_rng(0).standard_normal(4000)]
+    assert jitter(noise) == pytest.approx(0.01, rel=0.05)
+    with pytest.raises(ValueError, match="at least 4"):
+        jitter([1.0, 2.0, 3.0])

@@ -73,7 +73,7 @@ ADVICE = {
     "val_below_train": "Usually fine when small. Make sure the validation set does not overlap "
                        "the training set and is drawn like it (07_val_below_train).",
     "not_converged": "Train for more epochs, or raise the learning rate a little "
-                     "(08_factors).",
+                     "(08_learning_rate_and_batch_size).",
     "healthy": "Nothing to fix. Keep the epoch with the lowest validation loss (early stopping "
                "with restore_best_weights=True).",
 }
