@@ -650,3 +650,41 @@ def test_a_validation_loss_that_gains_little_while_training_falls_far_is_a_plate
     # The same validation curve beside a training loss that falls only as much is no plateau.
     alongside = dict(history, loss=[value + 0.01 for value in history["val_loss"]])
     assert diagnose(alongside).pattern != "overfitting"
+
+
+def test_one_spike_is_an_event_not_the_story_of_the_run():
+    from helpers.diagnose import _main_story_first
+    from helpers.diagnose.rules import Finding
+
+    def order(*found):
+        return [name for name, _ in _main_story_first(list(found))]
+
+    plateau = ("overfitting", Finding("validation stopped improving", effect=0.02))
+    one_spike = ("spiky", Finding("one jump", effect=0.09, events=1))
+    two_spikes = ("spiky", Finding("two jumps", effect=0.09, events=2))
+    # One spike never wins against overfitting, however big; two spikes weigh by their effect.
+    assert order(plateau, one_spike) == ["overfitting", "spiky"]
+    assert order(plateau, two_spikes) == ["spiky", "overfitting"]
+    # One spike comes after a validation loss 40% or more below training, not after a smaller gap.
+    wide = ("val_below_train", Finding("validation 50% below", effect=0.5))
+    narrow = ("val_below_train", Finding("validation 25% below", effect=0.25))
+    assert order(one_spike, wide) == ["val_below_train", "spiky"]
+    assert order(one_spike, narrow) == ["spiky", "val_below_train"]
+    assert order(two_spikes, wide) == ["spiky", "val_below_train"]
+
+
+def test_a_spike_counts_twice_against_a_validation_plateau():
+    # Two validation spikes of 60% in 30 epochs lift it 4% per epoch on average; the plateau
+    # lifts it less than that but more than half of it: weighed twice, the spikes are the story.
+    from helpers.diagnose.rules import SPIKE_EFFECT_WEIGHT, check_overfitting, check_spiky
+    epochs = np.arange(30)
+    loss = list(0.05 + 1.0 * np.exp(-epochs / 5))
+    val_loss = list(0.30 + 0.6 * np.exp(-epochs / 3) + 0.004 * np.maximum(epochs - 12, 0))
+    for epoch in (8, 20):
+        val_loss[epoch] *= 1.6
+    overfitting = check_overfitting(loss, val_loss, {})
+    spikes = check_spiky(loss, val_loss, {})
+    assert overfitting and spikes and spikes.events == 2
+    lift = spikes.effect / SPIKE_EFFECT_WEIGHT
+    assert lift < overfitting.effect < spikes.effect, (lift, overfitting.effect, spikes.effect)
+    assert diagnose({"loss": loss, "val_loss": val_loss}).pattern == "spiky"
