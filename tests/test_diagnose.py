@@ -688,3 +688,17 @@ def test_a_spike_counts_twice_against_a_validation_plateau():
     lift = spikes.effect / SPIKE_EFFECT_WEIGHT
     assert lift < overfitting.effect < spikes.effect, (lift, overfitting.effect, spikes.effect)
     assert diagnose({"loss": loss, "val_loss": val_loss}).pattern == "spiky"
+
+
+def test_a_last_epoch_jump_in_a_curve_whose_jumps_came_back_is_a_spike_not_divergence():
+    loss = [0.1 + 0.7 * 0.8**epoch for epoch in range(20)]  # flat by the end
+    val_loss = [0.7 * 0.93**epoch for epoch in range(20)]
+    for epoch in (6, 11, 15):
+        val_loss[epoch] *= 3.0  # jumps that come back
+    val_loss[-1] = 4 * min(val_loss)  # the last epoch jumps too: its return is not recorded
+    result = diagnose({"loss": loss, "val_loss": val_loss})
+    assert result.pattern == "spiky" and 20 in result.markers["spikes"], str(result)
+    # Without earlier jumps that came back, a last epoch far above a rising curve is a breakdown.
+    rising = [0.8 * 0.9**epoch for epoch in range(15)] + [0.3, 0.5, 0.8, 1.2, 3.0]
+    climbing = [0.7 * 0.93**epoch for epoch in range(15)] + [0.5, 0.8, 1.2, 1.8, 6.0]
+    assert diagnose({"loss": rising, "val_loss": climbing}).pattern == "diverged"

@@ -143,6 +143,10 @@ def check_diverged(loss, val_loss, markers, baseline_loss=None):
         if found is None:
             continue
         onset, minimum = found
+        # Only the last epoch jumped, in a curve whose earlier jumps all came back: one more spike
+        # (whether this one comes back is not recorded), not a breakdown.
+        if onset == len(values) - 1 and any(index < onset - 1 for index in spikes(values[:-1])):
+            continue
         # A validation loss climbing while the training loss keeps falling is overfitting.
         if other is not None and min(other[onset:]) < (1 - OVERFITTING_TRAINING_FALL) * min(other[:onset]):
             continue
