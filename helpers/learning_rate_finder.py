@@ -4,8 +4,8 @@ Introduced in ``08_learning_rate_and_batch_size.ipynb``. Train for a few hundred
 the learning rate grows exponentially from tiny to huge, record the loss after every batch, stop
 once the loss explodes (4x its lowest value, or back above where it started), then put the
 weights and the optimizer back as they were. The loss falls fastest a little below
-the rate where it bottoms out; ``find_learning_rate`` suggests a tenth of that rate (Leslie
-Smith's rule of thumb), a safe and fast choice.
+the rate where it bottoms out; ``find_learning_rate`` suggests a tenth of that rate (fastai's
+rule of thumb; Smith reads a range off the curve instead), a safe and fast choice.
 """
 
 import math
