@@ -380,8 +380,10 @@ def compare_per_step(runs, key="val_loss", title=None, ax=None):
                                        for name, history in runs.items()))
     axis.set_xscale("log")
     axis.set_xlabel("Steps (batches) taken, log scale")
-    axis.set_ylabel(key.replace("_", " ").capitalize())
-    axis.set_title(title or f"{key.replace('_', ' ').capitalize()} per step")
+    name = {"loss": "Training loss", "val_loss": "Validation loss"}.get(
+        key, key.replace("_", " ").capitalize())
+    axis.set_ylabel(name)
+    axis.set_title(title or f"{name} per step")
     axis.legend(fontsize="small")
     figure.tight_layout()
     return figure, axis
