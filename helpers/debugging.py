@@ -297,14 +297,15 @@ class FixedSetLoss:
 
     Pass it to ``train(..., listeners=[probe])``. The images never change, and the model is
     measured in inference mode (no dropout), so the changes between measurements are the
-    training's own noise, not the noise of measuring on a different batch. ``images_seen`` and
+    training's own noise, not the noise of measuring on a different batch. ``images_seen``,
+    ``steps`` (batches trained so far, a short last batch of an epoch counting as one) and
     ``losses`` are lists with one number per measurement.
     """
 
     def __init__(self, images, labels, every_images):
         checks.positive_integer(every_images, "every_images")
         self.images, self.labels, self.every_images = images, labels, every_images
-        self.images_seen, self.losses = [], []
+        self.images_seen, self.steps, self.losses = [], [], []
 
     def on_train_begin(self, recorder):
         """Start empty lists; check the images against the model."""
@@ -312,17 +313,18 @@ class FixedSetLoss:
         if recorder.batch_size is None:
             raise ValueError("FixedSetLoss needs a Recorder that knows its batch_size (train() "
                              "makes one)")
-        self.images_seen, self.losses = [], []
-        self._before_epoch, self._in_epoch = 0, 0  # images seen in earlier epochs, in this one
+        self.images_seen, self.steps, self.losses = [], [], []
+        self._before_epoch, self._in_epoch, self._steps = 0, 0, 0  # images before, in this epoch
 
     def on_batch(self, recorder):
         """After every ``every_images`` training images, measure the loss on the fixed images."""
         before = self._before_epoch + self._in_epoch
         self._in_epoch = min(self._in_epoch + recorder.batch_size,
                              recorder.samples if recorder.samples is not None else math.inf)
-        seen = self._before_epoch + self._in_epoch
+        seen, self._steps = self._before_epoch + self._in_epoch, self._steps + 1
         if seen // self.every_images > before // self.every_images:
             self.images_seen.append(seen)
+            self.steps.append(self._steps)
             self.losses.append(float(per_image_losses(recorder.model, self.images,
                                                       self.labels).mean()))
 

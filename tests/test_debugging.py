@@ -214,6 +214,7 @@ def test_fixed_set_loss_measures_the_fixed_images_every_so_many_training_images(
     # Images seen after each batch: 32 64 96 100 | 132 164 196 200; a multiple of 64 is passed
     # at 64, 132 (128) and 196 (192).
     assert probe.images_seen == [64, 132, 196]
+    assert probe.steps == [2, 5, 7]  # 4 batches per epoch, the 4th a short one of 4 images
     assert len(probe.losses) == 3 and all(loss > 0 for loss in probe.losses)
     every_epoch = debugging.FixedSetLoss(images[100:], labels[100:], every_images=100)
     set_seed(0)
