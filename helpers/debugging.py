@@ -310,25 +310,18 @@ class FixedSetLoss:
     def on_train_begin(self, recorder):
         """Start empty lists; check the images against the model."""
         check_examples(self.images, self.labels, recorder.model, "images", "labels")
-        if recorder.batch_size is None:
+        if recorder.images_seen is None:
             raise ValueError("FixedSetLoss needs a Recorder that knows its batch_size (train() "
                              "makes one)")
         self.images_seen, self.steps, self.losses = [], [], []
-        self._before_epoch, self._in_epoch, self._steps = 0, 0, 0  # images before, in this epoch
+        self._previous_seen = 0  # images seen up to the batch before
 
     def on_batch(self, recorder):
         """After every ``every_images`` training images, measure the loss on the fixed images."""
-        before = self._before_epoch + self._in_epoch
-        self._in_epoch = min(self._in_epoch + recorder.batch_size,
-                             recorder.samples if recorder.samples is not None else math.inf)
-        seen, self._steps = self._before_epoch + self._in_epoch, self._steps + 1
-        if seen // self.every_images > before // self.every_images:
+        seen = recorder.images_seen
+        if seen // self.every_images > self._previous_seen // self.every_images:
             self.images_seen.append(seen)
-            self.steps.append(self._steps)
+            self.steps.append(recorder.steps_taken)
             self.losses.append(float(per_image_losses(recorder.model, self.images,
                                                       self.labels).mean()))
-
-    def on_epoch(self, recorder):
-        """Count the finished epoch's images."""
-        self._before_epoch += self._in_epoch
-        self._in_epoch = 0
+        self._previous_seen = seen

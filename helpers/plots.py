@@ -367,9 +367,9 @@ def compare_per_step(runs, key="val_loss", title=None, ax=None):
     """Overlay ``key`` of several runs ({name: history}) against the steps taken, not the epochs:
     for runs whose epochs hold different numbers of steps (batch sizes, data sizes)."""
     checks.non_empty_dict(runs, "runs", "{name: history}")
+    histories = {name: as_history(history) for name, history in runs.items()}
     figure, axis = _new_axis(ax, (8, 4.5))
-    for name, history in runs.items():
-        history = as_history(history)
+    for name, history in histories.items():
         if key not in history:
             raise ValueError(f"run {name!r} has no {key!r} to plot")
         per_epoch = steps_per_epoch(history)
@@ -377,7 +377,7 @@ def compare_per_step(runs, key="val_loss", title=None, ax=None):
                   marker=".", label=f"{name} ({per_epoch} steps per epoch)")
     if key in ("loss", "val_loss"):
         set_description(axis, " ".join(describe_history(history, name)
-                                       for name, history in runs.items()))
+                                       for name, history in histories.items()))
     axis.set_xscale("log")
     axis.set_xlabel("Steps (batches) taken, log scale")
     name = {"loss": "Training loss", "val_loss": "Validation loss"}.get(

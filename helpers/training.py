@@ -77,10 +77,12 @@ class Recorder(keras.callbacks.Callback):
 
     Per epoch it records Keras' logs, the wall time and the learning rate (and saves the history
     to ``run_directory``); with ``record_batches=True`` also each training batch's own loss.
-    ``batch_size`` and ``samples`` (per epoch) let it recover a short last batch exactly.
-    Readers subscribe as ``listeners``: objects with any of the methods ``on_train_begin``,
-    ``on_batch`` and ``on_epoch``, each called with this recorder (the live plot, the training
-    lab and the learning-rate range test read the run this way).
+    ``batch_size`` and ``samples`` (per epoch) let it recover a short last batch exactly, and count
+    ``images_seen`` (training images since the run began; None without ``batch_size``) beside
+    ``steps_taken`` (batches since the run began). Readers subscribe as ``listeners``: objects
+    with any of the methods ``on_train_begin``, ``on_batch`` and ``on_epoch``, each called with
+    this recorder (the live plot, the training lab, the learning-rate range test and
+    ``debugging.FixedSetLoss`` read the run this way).
     """
 
     def __init__(self, run_directory=None, record_batches=False, info=None, listeners=(),
@@ -93,6 +95,12 @@ class Recorder(keras.callbacks.Callback):
         self.batch_size = batch_size
         self.samples = samples
         self.history = History(metrics={}, info=dict(info or {}))
+        self._start_counting()
+
+    def _start_counting(self):
+        self.steps_taken = 0
+        self.images_seen = 0 if self.batch_size is not None else None
+        self._images_before_epoch = self.images_seen
 
     def _notify(self, event):
         for listener in self.listeners:
@@ -108,14 +116,19 @@ class Recorder(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.history = History(metrics={}, info=dict(self.info or {}))
+        self._start_counting()
         self._notify("on_train_begin")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_started = time.perf_counter()
         self._running_mean, self._samples, self._batches_seen = 0.0, 0, 0
+        self._images_before_epoch = self.images_seen
 
     def on_train_batch_end(self, batch, logs=None):
         self._batches_seen = batch + 1
+        self.steps_taken += 1
+        if self.batch_size is not None:
+            self.images_seen = self._images_before_epoch + self._samples_seen(batch)
         if self.record_batches and logs and "loss" in logs:
             mean, seen = float(logs["loss"]), self._samples_seen(batch)
             self.history.batch_loss.append(batch_loss(mean, seen, self._running_mean,

@@ -269,3 +269,18 @@ def test_the_training_step_is_traced_once_and_trains_the_same(monkeypatch):
         tracings.append(len(traced))
     assert runs[0] == runs[1]
     assert tracings == [1, 2], tracings
+
+
+def test_the_recorder_counts_steps_and_images_across_epochs_for_its_listeners():
+    images, labels = small_problem(count=100)
+    counts = []
+
+    class Counter:
+        def on_batch(self, recorder):
+            counts.append((recorder.steps_taken, recorder.images_seen))
+
+    training.train(tiny_model(), images, labels, epochs=2, batch_size=32, verbose=0,
+                   listeners=[Counter()])
+    # 4 batches per epoch, the last one short (4 images).
+    assert counts == [(1, 32), (2, 64), (3, 96), (4, 100), (5, 132), (6, 164), (7, 196), (8, 200)]
+    assert training.Recorder().images_seen is None  # no batch_size: images are not counted

@@ -16,10 +16,11 @@ lifts the validation loss, per epoch on average, a spike's lift counting twice (
 back from a worse place after it; repeated big spikes outweigh a validation loss that only
 stopped improving, a sustained rise outweighs small spikes), and validation below training
 against "still falling" by the gap against the fall over the run's last part. A single spike is
-an event, not the story of a run: when another major pattern is found, it comes first and the
-spike second. A finding marked minor (isolated spikes in a long run) is never primary: it is
-listed after the others, and the primary is then the next finding, or ``healthy``. ``Diagnosis.patterns`` and
-``evidence`` list every pattern found, primary first.
+an event, not the story of a run: it never wins against overfitting, and it comes after a
+validation loss at least ``SPIKE_BELOW_VALIDATION_GAP`` below training. A finding marked minor
+(isolated spikes in a long run) is never primary: it is listed after the others, and the primary
+is then the next finding, or ``healthy``. ``Diagnosis.patterns`` and ``evidence`` list every
+pattern found, primary first.
 """
 
 import math
@@ -144,12 +145,11 @@ def _main_story_first(major):
             best = max(lasting, key=lambda item: item[1].effect)
             major = [best] + [item for item in major if item is not best]
             break
-    found = dict(major)
-    if (major[0][0] == "spiky" and major[0][1].events == SINGLE_EVENT
-            and "val_below_train" in found
-            and found["val_below_train"].effect >= SPIKE_BELOW_VALIDATION_GAP):
-        below = ("val_below_train", found["val_below_train"])
-        major = [below] + [item for item in major if item[0] != "val_below_train"]
+    if major[0][0] == "spiky" and major[0][1].events == SINGLE_EVENT:
+        below = next((item for item in major if item[0] == "val_below_train"
+                      and item[1].effect >= SPIKE_BELOW_VALIDATION_GAP), None)
+        if below is not None:
+            major = [below] + [item for item in major if item is not below]
     return major
 
 

@@ -143,7 +143,7 @@ def check_diverged(loss, val_loss, markers, baseline_loss=None):
         if found is None:
             continue
         onset, minimum = found
-        # Only the last epoch jumped, in a curve whose earlier jumps all came back: one more spike
+        # Only the last epoch jumped, in a curve that spiked and came back before: one more spike
         # (whether this one comes back is not recorded), not a breakdown.
         if onset == len(values) - 1 and any(index < onset - 1 for index in spikes(values[:-1])):
             continue
