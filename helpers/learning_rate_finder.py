@@ -22,6 +22,7 @@ from helpers.training import (
     check_examples,
     make_dataset,
     one_hot_classes,
+    one_step_per_call,
     set_seed,
 )
 
@@ -86,8 +87,9 @@ def find_learning_rate(model, images, labels, start=1e-7, end=10.0, steps=200, b
     sweep = RateSweep(rates)
     recorder = Recorder(record_batches=True, listeners=[sweep])
     try:
-        model.fit(dataset, epochs=1, steps_per_epoch=steps, callbacks=[sweep, recorder],
-                  shuffle=False, verbose=0)
+        with one_step_per_call(model):  # the sweep sets the rate before every batch
+            model.fit(dataset, epochs=1, steps_per_epoch=steps, callbacks=[sweep, recorder],
+                      shuffle=False, verbose=0)
     finally:
         model.set_weights(saved_weights)
         for variable, value in zip(optimizer.variables, saved_optimizer):

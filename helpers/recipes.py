@@ -128,22 +128,10 @@ def with_changes(recipe, **changes):
     return replace(recipe, **changes)
 
 
-def run_recipe(recipe, images, labels, seed=DEFAULT_SEED, callbacks=(), listeners=(), verbose=0,
-               record_batches=False, data_seed=None, reuse=True, **changes):
-    """Train ``recipe`` (with ``changes`` to its fields, e.g. a cure) and return the History.
-
-    ``images`` and ``labels`` are the full training set as loaded; the recipe takes its seeded,
-    stratified subset and validates on the last 20% of it, as ``validation_split=0.2`` does.
-    ``model={...}`` changes only the ``build_cnn`` options named, keeping the recipe's others.
-    ``data_seed`` (default: ``seed``) draws the subset and the label noise; ``seed`` the weights
-    and the shuffling. A run without ``callbacks`` or ``listeners`` that this machine already
-    trained with identical settings, seed, data and versions is loaded instead of trained again
-    (``reused_runs``; it prints where from); ``reuse=False`` trains it anyway.
-    """
-    recipe = with_changes(recipe, **changes)
-    data_seed = seed if data_seed is None else data_seed
-    count, epochs = recipe.training_images, recipe.epochs
-    subset_images, subset_labels = stratified_subset(images, labels, count, seed=data_seed)
+def recipe_data(recipe, images, labels, data_seed=DEFAULT_SEED):
+    """Return the recipe's ``(training, validation)`` pairs: subset, 80/20 split, noise, rare classes."""
+    subset_images, subset_labels = stratified_subset(images, labels, recipe.training_images,
+                                                     seed=data_seed)
     if recipe.label_noise and recipe.noisy_validation:
         subset_labels, _ = add_label_noise(subset_labels, recipe.label_noise, seed=data_seed)
     if not recipe.scale_inputs:
@@ -155,24 +143,65 @@ def run_recipe(recipe, images, labels, seed=DEFAULT_SEED, callbacks=(), listener
     if recipe.rare_classes:
         training = reduce_classes(*training, recipe.rare_classes, recipe.rare_fraction,
                                   seed=data_seed)
+    return training, validation
+
+
+def _recipe_key(recipe, seed, data_seed, training, validation):
+    return run_key({"recipe": asdict(recipe), "seed": seed, "data_seed": data_seed},
+                   *training, *validation)
+
+
+def run_recipe(recipe, images, labels, seed=DEFAULT_SEED, callbacks=(), listeners=(), verbose=0,
+               record_batches=False, data_seed=None, reuse=True, **changes):
+    """Train ``recipe`` (with ``changes`` to its fields, e.g. a cure) and return the History.
+
+    ``images`` and ``labels`` are the full training set as loaded; the recipe takes its seeded,
+    stratified subset and validates on the last 20% of it, as ``validation_split=0.2`` does.
+    ``model={...}`` changes only the ``build_cnn`` options named, keeping the recipe's others.
+    ``data_seed`` (default: ``seed``) draws the subset and the label noise; ``seed`` the weights
+    and the shuffling. A run without ``callbacks`` or ``listeners`` that this machine already
+    trained with identical settings, seed, data and versions is loaded instead of trained again
+    (``reused_runs``; it prints where from), unless ``record_batches`` asks for batch losses the
+    stored run did not record; ``reuse=False`` trains it anyway.
+    """
+    recipe = with_changes(recipe, **changes)
+    data_seed = seed if data_seed is None else data_seed
+    training, validation = recipe_data(recipe, images, labels, data_seed)
     reusable = reuse and reuse_enabled() and not callbacks and not listeners
     if reusable:
-        key = run_key({"recipe": asdict(recipe), "seed": seed, "data_seed": data_seed},
-                      *training, *validation)
+        key = _recipe_key(recipe, seed, data_seed, training, validation)
         stored = load_run(key, runs_directory())
-        if stored is not None:
+        if stored is not None and (stored.batch_loss or not record_batches):
             print(f"Reused, not retrained: run '{recipe.name}' with these settings, seed and data "
                   f"was {describe_origin(stored)} on this machine ({stored.info['reused_from']}).")
             return _with_batches(stored, record_batches)
     set_seed(seed)
-    history = train(build_model(recipe), *training, epochs=epochs, validation_data=validation,
-                    batch_size=recipe.batch_size, seed=seed,
+    history = train(build_model(recipe), *training, epochs=recipe.epochs,
+                    validation_data=validation, batch_size=recipe.batch_size, seed=seed,
                     callbacks=[*_callbacks(recipe), *callbacks], listeners=listeners,
-                    verbose=verbose, record_batches=record_batches or reusable)
+                    verbose=verbose, record_batches=record_batches)
     history.info.update(recipe=recipe.name, settings=recipe.describe())
     if reusable:
         store_run(key, history, runs_directory())
     return _with_batches(history, record_batches)
+
+
+def remember_run(history, recipe, images, labels, seed=DEFAULT_SEED, data_seed=None, **changes):
+    """Store ``history``, a run of ``recipe`` written out step by step, as ``run_recipe`` would.
+
+    For a notebook that trains a recipe's run itself (its data, model and ``fit`` shown), so that
+    ``run_recipe`` with the same recipe, changes and seeds loads it instead of training it again.
+    The run must be exactly what ``run_recipe`` trains (the unit tests check the notebooks' way).
+    Returns ``history``; with reuse off (``LCL_REUSE_RUNS=0``) it stores nothing.
+    """
+    recipe = with_changes(recipe, **changes)
+    data_seed = seed if data_seed is None else data_seed
+    if reuse_enabled():
+        training, validation = recipe_data(recipe, images, labels, data_seed)
+        history.info.update(recipe=recipe.name, settings=recipe.describe())
+        store_run(_recipe_key(recipe, seed, data_seed, training, validation), history,
+                  runs_directory())
+    return history
 
 
 def _with_batches(history, record_batches):

@@ -32,9 +32,16 @@ def test_batch_losses_are_stored_and_returned_only_when_asked_for():
     images, labels = small_problem()
     plain = run_recipe(HEALTHY, images, labels, **SMALL)
     assert plain.batch_loss == [] and plain.batches_per_epoch is None
+    # The stored run has no batch losses (it ran several steps per call): asked for, it trains
+    # again, one step per call, to the same curves, and stores them.
     with_batches = run_recipe(HEALTHY, images, labels, record_batches=True, **SMALL)
-    assert "reused_from" in with_batches.info
+    assert "reused_from" not in with_batches.info and with_batches.metrics == plain.metrics
     assert len(with_batches.batch_loss) == 2 * with_batches.batches_per_epoch > 0
+    again = run_recipe(HEALTHY, images, labels, record_batches=True, **SMALL)
+    assert "reused_from" in again.info and again.batch_loss == with_batches.batch_loss
+    without = run_recipe(HEALTHY, images, labels, **SMALL)
+    assert "reused_from" in without.info and without.batch_loss == []
+    assert len(stored_files()) == 1
 
 
 @pytest.mark.parametrize("difference", [
@@ -105,3 +112,39 @@ def test_a_reused_run_says_where_and_when_it_was_trained(monkeypatch):
     assert history.info["trained_in"] == "05_underfitting.ipynb"
     text = reused_runs.describe_origin(reused_runs.load_run("k" * 32, runs_directory()))
     assert text == f"trained in 05_underfitting.ipynb at {history.info['trained_at']}"
+
+
+def test_a_run_written_out_as_the_notebooks_do_is_the_recipes_run_and_is_remembered(capsys):
+    from helpers.data import split_train_validation, stratified_subset
+    from helpers.models import build_cnn, compile_cnn
+    from helpers.recipes import OVERFITTING, remember_run, with_changes
+    from helpers.training import set_seed, train
+
+    images, labels = small_problem()
+    recipe = with_changes(OVERFITTING, training_images=120, epochs=2)
+    # 04's problem run, step by step: subset, split, seed, model, fit.
+    x_subset, y_subset = stratified_subset(images, labels, recipe.training_images, seed=42)
+    (x_fit, y_fit), validation = split_train_validation(x_subset, y_subset, 0.2)
+    set_seed(42)
+    model = compile_cnn(build_cnn(dropout=0.0, dense_units=512), optimizer="adam",
+                        learning_rate=0.001)
+    written_out = train(model, x_fit, y_fit, epochs=recipe.epochs, batch_size=recipe.batch_size,
+                        validation_data=validation, seed=42, verbose=0)
+    assert remember_run(written_out, recipe, images, labels, seed=42) is written_out
+    assert len(stored_files()) == 1
+    loaded = run_recipe(recipe, images, labels, seed=42)
+    assert "Reused, not retrained" in capsys.readouterr().out
+    assert loaded.metrics == written_out.metrics
+    assert run_recipe(recipe, images, labels, seed=42, reuse=False).metrics == written_out.metrics
+    # Another seed or change is another run.
+    assert "reused_from" not in run_recipe(recipe, images, labels, seed=1).info
+
+
+def test_remember_run_stores_nothing_with_reuse_off(monkeypatch):
+    from helpers.recipes import remember_run
+
+    images, labels = small_problem()
+    history = run_recipe(HEALTHY, images, labels, reuse=False, **SMALL)
+    monkeypatch.setenv(reused_runs.REUSE_VARIABLE, "0")
+    remember_run(history, HEALTHY, images, labels, **SMALL)
+    assert stored_files() == []

@@ -198,7 +198,7 @@ def test_recorded_batch_losses_match_losses_computed_batch_by_batch():
     x = (images.astype(np.float32) / 255.0)[..., np.newaxis]
     y = np.eye(10, dtype=np.float32)[labels]
     model = compile_cnn(build_cnn(filters=4, dense_units=8, dropout=0.0), optimizer="sgd",
-                        learning_rate=1e-12)
+                        learning_rate=1e-12, steps_per_execution=1)
     recorder = training.Recorder(record_batches=True, batch_size=32, samples=80)
     model.fit(x, y, epochs=1, batch_size=32, shuffle=False, callbacks=[recorder], verbose=0)
     expected = [model.evaluate(x[start:start + 32], y[start:start + 32], verbose=0)[0]
@@ -284,3 +284,74 @@ def test_the_recorder_counts_steps_and_images_across_epochs_for_its_listeners():
     # 4 batches per epoch, the last one short (4 images).
     assert counts == [(1, 32), (2, 64), (3, 96), (4, 100), (5, 132), (6, 164), (7, 196), (8, 200)]
     assert training.Recorder().images_seen is None  # no batch_size: images are not counted
+
+
+def test_several_steps_per_call_give_the_same_run_and_train_restores_one_step_where_batches_are_read():
+    images, labels = small_problem(count=100)
+    runs, counts = {}, []
+
+    class Counter:
+        def on_batch(self, recorder):
+            counts.append(recorder.steps_taken)
+
+    for steps in (1, 3):
+        training.set_seed(0)
+        model = compile_cnn(build_cnn(filters=4, dense_units=8), steps_per_execution=steps)
+        runs[steps] = training.train(model, images, labels, epochs=2, batch_size=16,
+                                     validation_split=0.2, verbose=0).metrics
+        assert model.steps_per_execution == steps
+    assert runs[1] == runs[3]  # the same weights, batch after batch: equal to the last bit
+    # A listener reads every batch: train() runs one step per call, then puts the setting back.
+    model = compile_cnn(build_cnn(filters=4, dense_units=8), steps_per_execution=3)
+    history = training.train(model, images, labels, epochs=1, batch_size=16, verbose=0,
+                             record_batches=True, listeners=[Counter()])
+    assert counts == [1, 2, 3, 4, 5, 6, 7] and len(history.batch_loss) == 7
+    assert model.steps_per_execution == 3
+
+
+def test_the_recorder_counts_steps_when_keras_reports_every_few_batches():
+    images, labels = small_problem(count=100)
+    counts = []
+
+    class EpochCounter:
+        def on_epoch(self, recorder):
+            counts.append((recorder.steps_taken, recorder.images_seen))
+
+    model = compile_cnn(build_cnn(filters=4, dense_units=8), steps_per_execution=3)
+    training.train(model, images, labels, epochs=2, batch_size=32, verbose=0,
+                   listeners=[EpochCounter()])
+    assert counts == [(4, 100), (8, 200)]  # 4 batches per epoch, reported after batches 3 and 4
+
+
+def test_a_recorder_that_reads_batches_refuses_a_model_running_several_steps_per_call():
+    images, labels = small_problem(count=64)
+    x = (images.astype(np.float32) / 255.0)[..., np.newaxis]
+    model = compile_cnn(build_cnn(filters=4, dense_units=8), steps_per_execution=4)
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        model.fit(x, np.eye(10)[labels], epochs=1, verbose=0,
+                  callbacks=[training.Recorder(record_batches=True)])
+
+
+def test_reads_each_batch_tells_batch_callbacks_from_epoch_callbacks():
+    assert training.reads_each_batch(keras.callbacks.TerminateOnNaN())
+    assert not training.reads_each_batch(keras.callbacks.EarlyStopping())
+    assert not training.reads_each_batch(keras.callbacks.LearningRateScheduler(lambda epoch: 1e-3))
+
+
+def test_release_memory_freezes_what_exists_and_still_collects_what_comes_later():
+    import gc
+    import weakref
+
+    training.release_memory()
+    frozen = gc.get_freeze_count()
+    assert frozen > 0  # the first call froze the objects of that moment
+
+    class Node:
+        pass
+
+    node = Node()
+    node.cycle = node  # garbage only a collection finds
+    alive = weakref.ref(node)
+    del node
+    training.release_memory()
+    assert alive() is None and gc.get_freeze_count() == frozen  # collected; nothing more frozen
