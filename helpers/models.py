@@ -151,7 +151,7 @@ OPTIMIZERS = {
 
 PENALTY_FREE_LOSS = "cross_entropy"  # the metric name; history.without_penalty reads it
 # Batches per compiled call (Keras' steps_per_execution). Same batches, same weights, same curves
-# to the last bit; on a 2-core CPU a step of the seed CNN spends 3-4 ms of its 10-14 ms (batch
+# to the last bit; on a 2-core CPU a step of the seed CNN spent about 3 ms of its 10-14 ms (batch
 # 32-64) going to and from Python, and 8 steps per call take most of that away. Keras then calls
 # a callback's batch methods once per call: train() runs one step per call for anything that
 # reads each batch (record_batches, listeners, batch callbacks).

@@ -191,7 +191,7 @@ def remember_run(history, recipe, images, labels, seed=DEFAULT_SEED, data_seed=N
 
     For a notebook that trains a recipe's run itself (its data, model and ``fit`` shown), so that
     ``run_recipe`` with the same recipe, changes and seeds loads it instead of training it again.
-    The run must be exactly what ``run_recipe`` trains (the unit tests check the notebooks' way).
+    The run must be exactly what ``run_recipe`` trains (a unit test checks 04's way of writing it).
     Returns ``history``; with reuse off (``LCL_REUSE_RUNS=0``) it stores nothing.
     """
     recipe = with_changes(recipe, **changes)

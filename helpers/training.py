@@ -107,7 +107,7 @@ class Recorder(keras.callbacks.Callback):
         self.images_seen = 0 if self.batch_size is not None else None
         self._images_before_epoch, self._steps_before_epoch = self.images_seen, 0
 
-    def reads_each_batch(self):
+    def needs_every_batch(self):
         """Return True when this recorder needs every batch: batch losses, or a batch listener."""
         return self.record_batches or any(hasattr(item, "on_batch") for item in self.listeners)
 
@@ -124,7 +124,7 @@ class Recorder(keras.callbacks.Callback):
         return min(seen, self.samples) if self.samples is not None else seen
 
     def on_train_begin(self, logs=None):
-        if self.reads_each_batch() and getattr(self.model, "steps_per_execution", 1) > 1:
+        if self.needs_every_batch() and getattr(self.model, "steps_per_execution", 1) > 1:
             raise ValueError(
                 f"this Recorder reads every batch (record_batches or a listener's on_batch), but "
                 f"the model runs {self.model.steps_per_execution} batches per call "
@@ -376,7 +376,7 @@ def train(
               "baseline_loss": baseline_loss},
     )
     build_training_state(model, x, y)
-    every_batch = recorder.reads_each_batch() or any(map(reads_each_batch, callbacks))
+    every_batch = recorder.needs_every_batch() or any(map(reads_each_batch, callbacks))
     with one_step_per_call(model, needed=every_batch):
         model.fit(
             training_data,
