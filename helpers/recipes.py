@@ -151,6 +151,13 @@ def _recipe_key(recipe, seed, data_seed, training, validation):
                    *training, *validation)
 
 
+def _prepare(recipe, images, labels, seed, data_seed, changes):
+    """Return the changed recipe, its data seed (default: ``seed``), and its training and validation."""
+    recipe = with_changes(recipe, **changes)
+    data_seed = seed if data_seed is None else data_seed
+    return (recipe, data_seed, *recipe_data(recipe, images, labels, data_seed))
+
+
 def run_recipe(recipe, images, labels, seed=DEFAULT_SEED, callbacks=(), listeners=(), verbose=0,
                record_batches=False, data_seed=None, reuse=True, **changes):
     """Train ``recipe`` (with ``changes`` to its fields, e.g. a cure) and return the History.
@@ -164,9 +171,8 @@ def run_recipe(recipe, images, labels, seed=DEFAULT_SEED, callbacks=(), listener
     (``reused_runs``; it prints where from), unless ``record_batches`` asks for batch losses the
     stored run did not record; ``reuse=False`` trains it anyway.
     """
-    recipe = with_changes(recipe, **changes)
-    data_seed = seed if data_seed is None else data_seed
-    training, validation = recipe_data(recipe, images, labels, data_seed)
+    recipe, data_seed, training, validation = _prepare(recipe, images, labels, seed, data_seed,
+                                                       changes)
     reusable = reuse and reuse_enabled() and not callbacks and not listeners
     if reusable:
         key = _recipe_key(recipe, seed, data_seed, training, validation)
@@ -194,10 +200,9 @@ def remember_run(history, recipe, images, labels, seed=DEFAULT_SEED, data_seed=N
     The run must be exactly what ``run_recipe`` trains (a unit test checks 04's way of writing it).
     Returns ``history``; with reuse off (``LCL_REUSE_RUNS=0``) it stores nothing.
     """
-    recipe = with_changes(recipe, **changes)
-    data_seed = seed if data_seed is None else data_seed
+    recipe, data_seed, training, validation = _prepare(recipe, images, labels, seed, data_seed,
+                                                       changes)
     if reuse_enabled():
-        training, validation = recipe_data(recipe, images, labels, data_seed)
         history.info.update(recipe=recipe.name, settings=recipe.describe())
         store_run(_recipe_key(recipe, seed, data_seed, training, validation), history,
                   runs_directory())

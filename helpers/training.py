@@ -146,10 +146,11 @@ class Recorder(keras.callbacks.Callback):
             batch = min(batch, math.ceil(self.samples / self.batch_size) - 1)
         self._batches_seen = batch + 1
         self.steps_taken = self._steps_before_epoch + batch + 1
+        seen = self._samples_seen(batch)
         if self.batch_size is not None:
-            self.images_seen = self._images_before_epoch + self._samples_seen(batch)
+            self.images_seen = self._images_before_epoch + seen
         if self.record_batches and logs and "loss" in logs:
-            mean, seen = float(logs["loss"]), self._samples_seen(batch)
+            mean = float(logs["loss"])
             self.history.batch_loss.append(batch_loss(mean, seen, self._running_mean,
                                                       self._samples))
             self._running_mean, self._samples = mean, seen
