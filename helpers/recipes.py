@@ -71,7 +71,7 @@ class Recipe:
 HEALTHY = Recipe("healthy", training_images=pick(full=7_000, quick=4_000),
                  epochs=pick(full=12, quick=10), model={"dropout": 0.25})
 OVERFITTING = Recipe("overfitting", training_images=pick(full=2_000, quick=1_000),
-                     epochs=pick(full=30, quick=20), batch_size=32,
+                     epochs=pick(full=28, quick=20), batch_size=32,
                      model={"dropout": 0.0, "dense_units": 512})
 UNDERFITTING = Recipe("underfitting", training_images=pick(full=7_000, quick=4_000),
                       epochs=pick(full=12, quick=10),
