@@ -1,7 +1,7 @@
 """Run every notebook in one mode, one after another, and tabulate wall time and kernel peak memory.
 
-Usage: ``.venv/bin/python benchmarks/notebook_table.py --quick`` (quick mode, about 10 minutes on
-2 cores) or without ``--quick`` (full mode, about 25 minutes). Each notebook runs as its own
+Usage: ``.venv/bin/python benchmarks/notebook_table.py --quick`` (quick mode, about 7-8 minutes on
+2 cores) or without ``--quick`` (full mode, about 18-22 minutes). Each notebook runs as its own
 ``python -m nbconvert --to notebook --execute`` process, so each gets a fresh kernel, exactly as a
 student who opens it gets one; the executed copies land in ``build/notebooks/<mode>/``. All
 notebooks of one table share one fresh runs folder (``LCL_RUNS_DIR``), as one student's do.

@@ -2,8 +2,8 @@
 # Build the static site of the executed series under build/site/ (open build/site/index.html):
 # execute every notebook, one after another in fresh kernels (benchmarks/notebook_table.py, which
 # also times them), then turn the executed notebooks into pages (scripts/build_site.py).
-#   bash scripts/build_site.sh            full mode (about half an hour on 2 cores)
-#   bash scripts/build_site.sh --quick    quick mode (about 10 minutes), as CI does
+#   bash scripts/build_site.sh            full mode (about 18-22 minutes on 2 cores)
+#   bash scripts/build_site.sh --quick    quick mode (about 7-8 minutes), as CI does
 # The executed notebooks stay in build/notebooks/<mode>/. Runs the set-up first unless
 # LCL_SKIP_SETUP=1 (scripts/test.sh has just run it).
 set -euo pipefail
