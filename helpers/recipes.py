@@ -200,9 +200,9 @@ def remember_run(history, recipe, images, labels, seed=DEFAULT_SEED, data_seed=N
     The run must be exactly what ``run_recipe`` trains (a unit test checks 04's way of writing it).
     Returns ``history``; with reuse off (``LCL_REUSE_RUNS=0``) it stores nothing.
     """
-    recipe, data_seed, training, validation = _prepare(recipe, images, labels, seed, data_seed,
-                                                       changes)
     if reuse_enabled():
+        recipe, data_seed, training, validation = _prepare(recipe, images, labels, seed,
+                                                           data_seed, changes)
         history.info.update(recipe=recipe.name, settings=recipe.describe())
         store_run(_recipe_key(recipe, seed, data_seed, training, validation), history,
                   runs_directory())
