@@ -702,3 +702,16 @@ def test_a_last_epoch_jump_in_a_curve_whose_jumps_came_back_is_a_spike_not_diver
     rising = [0.8 * 0.9**epoch for epoch in range(15)] + [0.3, 0.5, 0.8, 1.2, 3.0]
     climbing = [0.7 * 0.93**epoch for epoch in range(15)] + [0.5, 0.8, 1.2, 1.8, 6.0]
     assert diagnose({"loss": rising, "val_loss": climbing}).pattern == "diverged"
+
+
+def test_still_falling_is_the_validation_half_of_the_not_converged_rule():
+    from helpers.diagnose import still_falling
+
+    falling = [1.0, 0.8, 0.65, 0.54, 0.46, 0.40, 0.35, 0.31]
+    flat = [1.0, 0.6, 0.45, 0.40, 0.39, 0.392, 0.389, 0.391]
+    rising = [1.0, 0.6, 0.45, 0.40, 0.42, 0.45, 0.49, 0.52]
+    assert still_falling(falling) and not still_falling(flat) and not still_falling(rising)
+    assert diagnose({"loss": falling, "val_loss": falling}).pattern == "not_converged"
+    assert diagnose({"loss": falling, "val_loss": flat}).pattern != "not_converged"
+    with pytest.raises(ValueError, match="at least 3 finite losses"):
+        still_falling([1.0, float("nan"), 0.5])

@@ -34,6 +34,9 @@ from helpers.diagnose.rules import (
     check_frozen_accuracy,
     healthy_evidence,
 )
+from helpers.diagnose.rules import (
+    still_falling as still_falling,  # re-exported: the one definition the notebooks check with
+)
 from helpers.history import as_history
 
 # Most serious first: the primary pattern is the first one found in this order.

@@ -329,26 +329,55 @@ def check_val_below_train(loss, val_loss, markers, baseline_loss=None):
     return None
 
 
+def convergence_window(epochs):
+    """Return how many last epochs "still falling" is judged over (all but the first, at most)."""
+    return min(epochs - 1, max(CONVERGENCE_MIN_EPOCHS, math.ceil(CONVERGENCE_FRACTION * epochs)))
+
+
+def _still_falling(values, window, noise_gate):
+    """Return (fall, level, drop, before) if ``values`` still fall over their last ``window``
+    epochs by the not-converged rule, else None."""
+    fall, level = fitted_fall(values[-window:]), end_level(values, window)
+    drop = values[0] - min(values)
+    error = fitted_fall_error(values[-window:]) if noise_gate else 0.0
+    before = values[-2 * window:-window] if len(values) >= 2 * window else values[:-window]
+    previous = fitted_fall(before) if len(before) >= 2 else 0.0
+    fast = fall >= NOT_CONVERGED_FALL * level or fall >= NOT_CONVERGED_DROP_FRACTION * drop
+    steady = fall >= NOT_CONVERGED_STEADY_FALL * level and fall >= NOT_CONVERGED_PACE * previous > 0
+    if level <= 0 or drop <= 0 or fall <= NOISE_MULTIPLE * error or not (fast or steady):
+        return None
+    return fall, level, drop, error, len(before), previous
+
+
+def still_falling(values):
+    """Return True if a loss curve still falls at its end: the one definition of "still falling"
+    (its opposite, "levelled off or rising"), the validation half of the not-converged rule.
+
+    Over the last quarter of the run (at least 4 epochs, at most all but the first), a fitted
+    straight line falls by more than twice its standard error, and by at least 10% of the curve's
+    level or of its drop so far, or steadily (at least half the pace of the window before, by 4%
+    of its level).
+    """
+    values = [float(value) for value in values]
+    if len(values) < MIN_EPOCHS or not all(map(math.isfinite, values)):
+        raise ValueError(f"values must be at least {MIN_EPOCHS} finite losses, got {values!r}")
+    return _still_falling(values, convergence_window(len(values)), noise_gate=True) is not None
+
+
 def check_not_converged(loss, val_loss, markers, baseline_loss=None):
     """Both losses still fall over the last part of the run: fast for their level or their drop, or
     steadily (not slowing down) by a fall that matters."""
-    # At most all epochs but the first: in a short run "the last part" is all but its start.
-    window = min(len(loss) - 1, max(CONVERGENCE_MIN_EPOCHS, math.ceil(CONVERGENCE_FRACTION * len(loss))))
+    window = convergence_window(len(loss))
     parts, effects = [], []
     for name, values in (("training", loss), ("validation", val_loss)):
-        fall, level = fitted_fall(values[-window:]), end_level(values, window)
-        drop = values[0] - min(values)
-        error = fitted_fall_error(values[-window:]) if name == "validation" else 0.0
-        before = values[-2 * window:-window] if len(values) >= 2 * window else values[:-window]
-        previous = fitted_fall(before) if len(before) >= 2 else 0.0
-        fast = fall >= NOT_CONVERGED_FALL * level or fall >= NOT_CONVERGED_DROP_FRACTION * drop
-        steady = fall >= NOT_CONVERGED_STEADY_FALL * level and fall >= NOT_CONVERGED_PACE * previous > 0
-        if level <= 0 or drop <= 0 or fall <= NOISE_MULTIPLE * error or not (fast or steady):
+        found = _still_falling(values, window, noise_gate=name == "validation")
+        if found is None:
             return None
+        fall, level, drop, error, before, previous = found
         effects.append(fall / level)
         parts.append(f"{name} loss by {fall:.3g} ({fall / level:.0%} of its level {level:.3g}, "
                      f"{fall / drop:.0%} of its drop from epoch 1"
-                     + (f", {fall / previous:.0%} of its fall over the {len(before)} epochs before"
+                     + (f", {fall / previous:.0%} of its fall over the {before} epochs before"
                         if previous > 0 else "")
                      + (f"; noise allows {NOISE_MULTIPLE * error:.2g})" if error else ")"))
     return Finding(f"over the last {window} epochs a fitted straight line still falls: "
