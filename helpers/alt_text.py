@@ -45,19 +45,28 @@ def describe_values(xs, ys, x_name="epoch"):
     lowest = min(finite, key=lambda point: point[1])
     highest = max(finite, key=lambda point: point[1])
     spread = highest[1] - lowest[1]
+    ends_above_lowest = min(first, last) - lowest[1]
+    ends_below_highest = highest[1] - max(first, last)
     if len(finite) == 1:
         text = f"is {_number(first)} at {_at(x_first, x_name)}"
-    elif abs(last - first) <= 0.02 * max(abs(first), abs(last)):
+    elif spread <= 0.05 * max(abs(first), abs(last)):
         text = f"stays near {_number(first)} from {_at(x_first, x_name)} to {_at(x_last, x_name)}"
+    elif lowest not in (finite[0], finite[-1]) and ends_above_lowest > 0.25 * spread > 0:
+        text = (f"falls from {_number(first)} at {_at(x_first, x_name)} to its lowest, "
+                f"{_number(lowest[1])} at {_at(lowest[0], x_name)}, then rises to "
+                f"{_number(last)} at {_at(x_last, x_name)}")  # a V or a U
+    elif highest not in (finite[0], finite[-1]) and ends_below_highest > 0.25 * spread > 0:
+        text = (f"rises from {_number(first)} at {_at(x_first, x_name)} to its highest, "
+                f"{_number(highest[1])} at {_at(highest[0], x_name)}, then falls to "
+                f"{_number(last)} at {_at(x_last, x_name)}")  # a hill
     else:
         verb = "falls" if last < first else "rises"
         text = (f"{verb} from {_number(first)} at {_at(x_first, x_name)} to {_number(last)} at "
                 f"{_at(x_last, x_name)}")
-    if lowest not in (finite[0], finite[-1]) and spread > 0:
-        text += f", lowest {_number(lowest[1])} at {_at(lowest[0], x_name)}"
-    if (highest not in (finite[0], finite[-1])
-            and highest[1] - max(first, last) > 0.1 * spread > 0):
-        text += f", highest {_number(highest[1])} at {_at(highest[0], x_name)}"
+        if lowest not in (finite[0], finite[-1]) and spread > 0:
+            text += f", lowest {_number(lowest[1])} at {_at(lowest[0], x_name)}"
+        if highest not in (finite[0], finite[-1]) and ends_below_highest > 0.1 * spread > 0:
+            text += f", highest {_number(highest[1])} at {_at(highest[0], x_name)}"
     if broken is not None:
         text += f"; it becomes {broken[1]} at {_at(broken[0], x_name)}"
     return text

@@ -17,7 +17,8 @@ import numbers
 from dataclasses import dataclass
 
 from helpers import checks
-from helpers.history import as_history
+from helpers.history import as_history, kept_epochs
+from helpers.summary import format_table
 
 FALSE_POSITIVE_RATE = 0.05  # the one-sided rate at which a setting with no effect is called better
 # Student's t, one-sided 95% quantile, by degrees of freedom (seeds - 1), rounded up to 3 decimals
@@ -28,7 +29,7 @@ T_QUANTILE_95 = {1: 6.314, 2: 2.920, 3: 2.354, 4: 2.132, 5: 2.016, 6: 1.944, 7: 
                  15: 1.754, 16: 1.746, 17: 1.740, 18: 1.735, 19: 1.730}
 
 __all__ = ["FALSE_POSITIVE_RATE", "T_QUANTILE_95", "Comparison", "compare", "best_val_loss",
-           "final_val_loss", "rise_after_best", "RULE"]
+           "final_val_loss", "rise_after_best", "RULE", "comparison_table"]
 
 RULE = ("A setting is called lower (or higher) than another only when, trained on the same seeds, "
         "the mean of its paired differences is beyond t times their standard error (a one-sided "
@@ -143,3 +144,32 @@ def compare(setting_runs, baseline_runs, measure=None, *, name=None, setting="se
     measure_name = name or MEASURE_NAMES.get(measure, getattr(measure, "__name__", "value"))
     return Comparison(measure_name, setting, baseline, seeds, tuple(ours[s] for s in seeds),
                       tuple(theirs[s] for s in seeds))
+
+
+def _mean(values):
+    return sum(values) / len(values)
+
+
+def comparison_table(settings, baseline, measure=best_val_loss, beside=final_val_loss):
+    """Return a text table ranking ``settings`` ({name: {seed: history}}) by ``measure``.
+
+    ``baseline`` names the row every other row is compared with by the 5% rule. Each row gives
+    the mean of ``measure`` over the seeds (the kept epochs of an early-stopped run), the mean of
+    ``beside`` and the verdict; a row with one seed has no verdict.
+    """
+    checks.non_empty_dict(settings, "settings", "{name: {seed: history}}")
+    if baseline not in settings:
+        raise ValueError(f"baseline must be one of the settings' names {list(settings)}, got "
+                         f"{baseline!r}")
+    name, beside_name = MEASURE_NAMES.get(measure, "value"), MEASURE_NAMES.get(beside, "beside")
+    rows = {}
+    for setting, runs in sorted(settings.items(), key=lambda item: _mean(
+            [measure(kept_epochs(run)) for run in item[1].values()])):
+        runs = {seed: kept_epochs(run) for seed, run in runs.items()}
+        verdict = "-"
+        if setting != baseline and len(runs) > 1:
+            verdict = compare(runs, {seed: settings[baseline][seed] for seed in runs}, measure).verdict
+        rows[setting] = {f"{name} (mean)": _mean([measure(run) for run in runs.values()]),
+                         f"{beside_name} (mean)": _mean([beside(run) for run in runs.values()]),
+                         "seeds": len(runs), f"vs {baseline}": verdict}
+    return format_table(rows)

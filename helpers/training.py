@@ -390,3 +390,12 @@ def train(
     if run_directory is not None and verbose:
         print(f"History saved to {run_directory}")
     return recorder.history
+
+
+def evaluate_loss(model, x, y):
+    """Return ``model``'s loss on ``(x, y)``, fed as ``train`` feeds its validation data."""
+    check_compiled(model)
+    check_examples(x, y, model)
+    data = make_dataset(x, y, VALIDATION_BATCH_SIZE, num_classes=one_hot_classes(y, model))
+    results = model.evaluate(data, verbose=0)
+    return float(results[0] if isinstance(results, (list, tuple)) else results)

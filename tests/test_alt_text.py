@@ -22,9 +22,9 @@ def test_describe_values_says_where_a_curve_starts_ends_and_turns():
     assert describe_values([1, 2, 3], [1.0, 0.5, 0.25]) == (
         "falls from 1 at epoch 1 to 0.25 at epoch 3")
     assert describe_values([1, 2, 3, 4], [1.1, 0.65, 0.8, 0.9]) == (
-        "falls from 1.1 at epoch 1 to 0.9 at epoch 4, lowest 0.65 at epoch 2")
+        "falls from 1.1 at epoch 1 to its lowest, 0.65 at epoch 2, then rises to 0.9 at epoch 4")
     assert describe_values([1, 2, 3], [0.5, 2.0, 0.6]).startswith("rises from 0.5")
-    assert "highest 2 at epoch 2" in describe_values([1, 2, 3], [0.5, 2.0, 0.6])
+    assert "to its highest, 2 at epoch 2, then falls" in describe_values([1, 2, 3], [0.5, 2.0, 0.6])
     assert describe_values([1, 2], [0.5, 0.501]).startswith("stays near 0.5")
     assert describe_values([1e-4, 1e-2], [2.3, 1.0], "Learning rate") == (
         "falls from 2.3 at learning rate 0.0001 to 1 at learning rate 0.01")
@@ -40,7 +40,7 @@ def test_describe_values_names_where_a_curve_breaks():
 def test_describe_history_adds_what_diagnose_says():
     text = describe_history(OVERFITTING, name="wide")
     assert text.startswith("wide: 6 epochs; training loss falls from 1 at epoch 1 to 0.2")
-    assert "lowest 0.65 at epoch 3" in text and "diagnose(): overfitting." in text
+    assert "to its lowest, 0.65 at epoch 3, then rises" in text and "diagnose(): overfitting." in text
     assert "diagnose()" not in describe_history({"loss": [1.0, 0.5, 0.4]})
     with pytest.raises(ValueError, match="'loss' or 'val_loss'"):
         describe_history({"accuracy": [0.5, 0.6]})
@@ -74,7 +74,8 @@ def test_a_plain_pyplot_figure_is_described_from_what_it_draws():
     plt.ylabel("Loss")
     assert describe_figure(figure) == (
         "Loss: Loss against Epochs. Training Loss falls from 0.9 at epoch 1 to 0.4 at epoch 3; "
-        "Validation Loss falls from 0.8 at epoch 1 to 0.7 at epoch 3, lowest 0.6 at epoch 2.")
+        "Validation Loss falls from 0.8 at epoch 1 to its lowest, 0.6 at epoch 2, then rises to 0.7 at "
+            "epoch 3.")
 
 
 def test_a_log_axis_is_named_once():
@@ -155,3 +156,21 @@ def test_the_live_plot_shows_its_image_with_alt_text(monkeypatch):
 
     plot.on_epoch(Recorder())
     assert "diagnose(): overfitting" in shown[0].metadata["alt"]
+
+
+def test_a_v_a_u_a_rise_and_a_fall_are_described_by_their_shape():
+    from helpers.alt_text import describe_values
+
+    errors = [-3, -2, -1, 0, 1, 2, 3]
+    v_shape = describe_values(errors, [abs(e) for e in errors], x_name="error")
+    u_shape = describe_values(errors, [e * e for e in errors], x_name="error")
+    assert v_shape == ("falls from 3 at error -3 to its lowest, 0 at error 0, then rises to 3 at "
+                       "error 3")
+    assert u_shape.startswith("falls from 9 at error -3 to its lowest, 0 at error 0, then rises")
+    assert "stays near" not in v_shape + u_shape
+    assert describe_values([1, 2, 3, 4], [0.5, 0.6, 0.8, 1.0]) == "rises from 0.5 at epoch 1 to 1 at epoch 4"
+    assert describe_values([1, 2, 3, 4], [1.0, 0.7, 0.5, 0.45]) == (
+        "falls from 1 at epoch 1 to 0.45 at epoch 4")
+    assert describe_values([1, 2, 3], [2.0, 2.01, 2.0]).startswith("stays near 2")
+    hill = describe_values([1, 2, 3, 4, 5], [0.1, 0.5, 0.9, 0.5, 0.1])
+    assert hill == "rises from 0.1 at epoch 1 to its highest, 0.9 at epoch 3, then falls to 0.1 at epoch 5"

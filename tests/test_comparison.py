@@ -113,3 +113,21 @@ def test_unpaired_or_unusable_inputs_are_refused_with_the_fix():
         compare({1: {"val_loss": [1.0]}, 2: 0.6}, {1: 0.5, 2: 0.6})
     with pytest.raises(ValueError, match="measure must be a function"):
         compare({1: 0.5, 2: 0.6}, {1: 0.5, 2: 0.6}, measure="best")
+
+
+def test_the_comparison_table_ranks_by_the_measure_and_gives_each_verdict():
+    def run(best, final):
+        return {"loss": [1.0, 0.5, 0.4, 0.3], "val_loss": [1.0, best, (best + final) / 2, final]}
+
+    settings = {"problem": {1: run(0.62, 0.9), 2: run(0.60, 0.95), 3: run(0.63, 0.92)},
+                "more data": {1: run(0.55, 0.6), 2: run(0.54, 0.58), 3: run(0.57, 0.6)},
+                "noise": {1: run(0.65, 0.7), 2: run(0.58, 0.6), 3: run(0.61, 0.7)},
+                "one seed": {1: run(0.5, 0.5)}}
+    lines = comparison.comparison_table(settings, "problem").splitlines()
+    assert lines[0].split()[:4] == ["run", "best", "validation", "loss"]
+    names = [line.split("  ")[0].strip() for line in lines[2:]]
+    assert names == ["one seed", "more data", "noise", "problem"]
+    assert lines[3].endswith("lower") and lines[4].endswith("no difference shown")
+    assert lines[2].endswith("-") and lines[5].endswith("-")
+    with pytest.raises(ValueError, match="baseline must be one of"):
+        comparison.comparison_table(settings, "nothing")
