@@ -217,9 +217,12 @@ def best_epoch(history, key="val_loss"):
 def kept_epochs(history):
     """Return the epochs whose model a run keeps: all of them, or, for a run that stopped before its
     planned epochs (early stopping with ``restore_best_weights=True``), those up to its lowest
-    validation loss."""
+    validation loss. A run ``train`` made without a callback that restores the best weights
+    (``TerminateOnNaN``, early stopping without restoring) keeps all its epochs."""
     history = as_history(history)
     planned = history.info.get("epochs")
+    if history.info.get("restores_best_weights") is False:  # train() says: its last weights stay
+        return history
     if not planned or history.epochs >= planned or "val_loss" not in history:
         return history
     kept = best_epoch(history)

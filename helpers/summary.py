@@ -6,7 +6,7 @@ Introduced in ``04_overfitting.ipynb``; every notebook that compares runs prints
 
 from helpers import checks
 from helpers.diagnose import diagnose
-from helpers.history import as_history, lowest_epoch
+from helpers.history import as_history, kept_epochs, lowest_epoch
 
 SUMMARY_COLUMNS = ("best_val_loss", "best_epoch", "final_gap", "final_val_accuracy", "diagnosis")
 
@@ -50,11 +50,12 @@ def format_table(rows, columns=None):
 
 
 def summary_table(runs, columns=SUMMARY_COLUMNS):
-    """Return a text table of ``runs`` ({name: history}): key numbers and ``diagnose``'s pattern."""
+    """Return a text table of ``runs`` ({name: history}): key numbers and ``diagnose``'s pattern,
+    of the kept epochs of an early-stopped run (``kept_epochs``)."""
     checks.non_empty_dict(runs, "runs", "{name: history}")
     rows = {}
     for name, history in runs.items():
-        history = as_history(history)
+        history = kept_epochs(history)  # an early-stopped run is the model it keeps
         rows[name] = {**summarize(history), "diagnosis": diagnose(history).pattern}
     return format_table(rows, list(columns))
 

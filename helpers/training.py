@@ -374,7 +374,10 @@ def train(
         info={"run_name": run_name, "epochs": epochs, "batch_size": batch_size,
               "training_samples": len(x), "seed": seed,
               "run_directory": str(run_directory) if run_directory else None,
-              "baseline_loss": baseline_loss},
+              "baseline_loss": baseline_loss,
+              # kept_epochs reads this: only such a run keeps the weights of its best epoch
+              "restores_best_weights": any(
+                  getattr(callback, "restore_best_weights", False) for callback in callbacks)},
     )
     build_training_state(model, x, y)
     every_batch = recorder.needs_every_batch() or any(map(reads_each_batch, callbacks))

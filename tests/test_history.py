@@ -135,6 +135,31 @@ def test_kept_epochs_cuts_an_early_stopped_run_at_its_best_epoch():
     # A run that trained all its planned epochs, or says nothing about its plan, is kept whole.
     assert kept_epochs(History(metrics=curves, info={"epochs": 5})).epochs == 5
     assert kept_epochs(curves).epochs == 5
+    # A run that train() says kept its last weights (TerminateOnNaN, no restore) is kept whole.
+    last_weights = History(metrics=curves, info={"epochs": 20, "restores_best_weights": False})
+    assert kept_epochs(last_weights).epochs == 5
+    restored = History(metrics=curves, info={"epochs": 20, "restores_best_weights": True})
+    assert kept_epochs(restored).epochs == 3
+
+
+def test_train_records_whether_a_callback_restores_the_best_weights():
+    import keras
+    import numpy as np
+
+    from helpers.history import best_epoch, kept_epochs
+    from helpers.models import build_cnn, compile_cnn
+    from helpers.training import train
+
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (64, 28, 28), dtype=np.uint8), np.arange(64) % 10
+    for restore in (False, True):
+        stopping = keras.callbacks.EarlyStopping(patience=1, restore_best_weights=restore,
+                                                 min_delta=10.0)  # stops after 2 epochs
+        model = compile_cnn(build_cnn(conv_blocks=0, dense_units=4))
+        run = train(model, images, labels, epochs=6, batch_size=32, validation_data=(images, labels),
+                    callbacks=[stopping], verbose=0)
+        assert run.epochs == 2 and run.info["restores_best_weights"] is restore
+        assert kept_epochs(run).epochs == (best_epoch(run) if restore else 2)
 
 
 def test_a_keras_history_keeps_its_planned_epochs():
