@@ -131,7 +131,8 @@ def plot_history(history, title="Training vs Validation", mark_best=True, diagno
                      color="gold", markeredgecolor="black", zorder=5)
     if diagnosis is not None:
         _mark_diagnosis(axes[0], history, diagnosis)
-    set_description(axes[0], describe_history(history))
+    shifted = " The training loss is drawn half an epoch earlier (at epoch - 0.5)." if shift_training else ""
+    set_description(axes[0], describe_history(history) + shifted)
     figure.tight_layout()
     return figure, axes
 

@@ -82,7 +82,11 @@ def test_plot_history_views_shift_log_smoothing_and_early_stopping():
     assert list(lines["Training loss (plotted at epoch - 0.5)"].get_xdata()) == [0.5, 1.5, 2.5, 3.5]
     assert axes[0].get_yscale() == "log"
     assert "Early stopping, patience 1 (epoch 4)" in lines
+    from helpers.alt_text import describe_figure
+
+    assert "The training loss is drawn half an epoch earlier (at epoch - 0.5)." in describe_figure(figure)
     figure, axes = plot_history(HISTORY, smoothing=0.5)
+    assert "half an epoch earlier" not in describe_figure(figure)
     labels = [line.get_label() for line in axes[0].get_lines()]
     assert "Training loss, smoothed" in labels and "Validation loss, smoothed" in labels
 
