@@ -5,11 +5,14 @@ Introduced in ``00_start_here.ipynb``, so a student sees at once what will and w
 
 import platform
 import sys
+import tomllib
+from pathlib import Path
 
 from helpers.data import locate_fashion_mnist
 from helpers.mode import mode_name
 
 MINIMUM_PYTHON = (3, 11)
+PROJECT_NAME = "loss-curves-lab"  # [project] name in the repository's pyproject.toml
 
 
 def _dataset_report():
@@ -59,3 +62,33 @@ def check_environment():
     report["problems"] = problems
     report["ready"] = not problems
     return report
+
+
+def repository_root(start=None):
+    """Return the checkout of this project that holds ``start`` (default: the working folder), or None.
+
+    Walks up from ``start`` to the first folder whose ``pyproject.toml`` names this project. A
+    notebook's kernel runs in ``notebooks/`` (JupyterLab, nbval, Binder), inside the checkout;
+    on Colab it runs in ``/content``, outside any checkout, and this returns None.
+    """
+    start = Path(start if start is not None else Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        try:
+            project = tomllib.loads((folder / "pyproject.toml").read_text()).get("project", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        if project.get("name") == PROJECT_NAME:
+            return folder
+    return None
+
+
+def build_folder(start=None):
+    """Return the folder for the files a notebook writes: the repository's ``build/``.
+
+    Outside a checkout (Colab) it is ``build/`` in ``start`` (default: the working folder), e.g.
+    ``/content/build``. Ignored by git, and not in ``notebooks/``, so JupyterLab's file browser
+    lists only the notebooks. The folder is not created here.
+    """
+    start = Path(start if start is not None else Path.cwd()).resolve()
+    root = repository_root(start)
+    return (start if root is None else root) / "build"

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from helpers import checks
 from helpers.data import split_train_validation
+from helpers.environment import repository_root
 from helpers.history import History, save_history
 
 DEFAULT_SEED = 42
@@ -53,8 +54,17 @@ def set_seed(seed=DEFAULT_SEED):
 
 
 def runs_directory():
-    """Return the folder under which runs are saved ($LCL_RUNS_DIR, default ./runs)."""
-    return Path(os.environ.get(RUNS_DIRECTORY_VARIABLE) or "runs")
+    """Return the folder under which runs are saved: ``$LCL_RUNS_DIR``, else the repository's ``runs/``.
+
+    The repository is found from the working folder (``helpers.environment.repository_root``), so
+    runs do not land in ``notebooks/runs/``, where JupyterLab's file browser would list them beside
+    the notebooks. Outside a checkout (Colab) it is ``./runs``.
+    """
+    configured = os.environ.get(RUNS_DIRECTORY_VARIABLE)
+    if configured:
+        return Path(configured)
+    root = repository_root()
+    return Path("runs") if root is None else root / "runs"
 
 
 def _current_learning_rate(model):

@@ -22,7 +22,7 @@ from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-GALLERY = ROOT / "notebooks" / "build" / "pattern_gallery.png"
+GALLERY = ROOT / "build" / "pattern_gallery.png"  # where notebook 12 saves it (helpers.environment)
 GALLERY_NOTEBOOK = "12_pattern_gallery"
 
 

@@ -33,12 +33,11 @@ NOTEBOOK_TIMEOUT = 900  # seconds for all the cells of one notebook
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\w*(Error|Exception)\b.*:",
                        re.MULTILINE)
 # Settings a fresh user would not have: no autosave (the tests must not write outputs into the
-# repository's notebooks), every cell attached to the page, no news pop-up.
+# repository's notebooks), every cell attached to the page. Nothing about the news question or the
+# update check: scripts/lab.sh turns them off for students too, and test_browser.py checks it.
 SETTINGS = {
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false", "checkForUpdates": False},
 }
 
 
@@ -95,9 +94,8 @@ class JupyterServer:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         command = ["bash", "scripts/lab.sh", "--no-browser", "--ServerApp.ip=127.0.0.1",
                    f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-                   "--IdentityProvider.token=", "--LabApp.news_url=None",
-                   f"--FileCheckpoints.root_dir={self.home / 'checkpoints'}",
-                   "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+                   "--IdentityProvider.token=",
+                   f"--FileCheckpoints.root_dir={self.home / 'checkpoints'}"]
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.environment(), stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -123,7 +121,7 @@ class JupyterServer:
                                          headers={"X-XSRFToken": xsrf})
         with self.opener.open(request, timeout=30) as response:
             body = response.read()
-        return json.loads(body) if body and path.startswith("/api/") else None
+        return json.loads(body) if body and "/api/" in path else None  # also /lab/api/
 
     def wait_for_idle_kernel(self, notebook, timeout=KERNEL_START_TIMEOUT, steady=3):
         """Wait until ``notebook``'s one kernel has been idle for ``steady`` seconds in a row.

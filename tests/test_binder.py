@@ -1,4 +1,5 @@
-"""Binder: the build repo2docker would run uses binder/, and the server it starts culls idle kernels.
+"""Binder: the build repo2docker would run uses binder/, and the server it starts culls idle kernels
+and opens without first-run prompts (the settings scripts/lab.sh uses too).
 
 A Binder build needs a container daemon, which CI does not have; ``repo2docker --no-build``
 writes the Dockerfile it would build from, and that is checked here.
@@ -18,6 +19,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
 SERVER_CONFIG = json.loads((BINDER / "jupyter_server_config.json").read_text())
+# The defaults scripts/lab.sh (through JUPYTER_CONFIG_PATH) and binder/postBuild give JupyterLab.
+LAB_DEFAULTS_FILE = ROOT / "jupyter-config" / "labconfig" / "default_setting_overrides.json"
+LAB_DEFAULTS = json.loads(LAB_DEFAULTS_FILE.read_text())
+NOTIFICATION = "@jupyterlab/apputils-extension:notification"
 
 
 def test_idle_kernels_are_culled_with_settings_jupyter_server_knows():
@@ -58,6 +63,56 @@ def test_postbuild_installs_the_server_config_where_the_server_reads_it(tmp_path
          "import json; print(json.dumps(dict(app.config.MappingKernelManager)))"],
         env=environment, check=True, capture_output=True, text=True).stdout
     assert json.loads(loaded.strip().splitlines()[-1]) == SERVER_CONFIG["MappingKernelManager"]
+
+
+def test_first_run_prompts_are_off_with_settings_jupyterlab_knows():
+    commands = pytest.importorskip("jupyterlab.commands", reason="JupyterLab comes with the 'lab' extra")
+    assert LAB_DEFAULTS[NOTIFICATION] == {"fetchNews": "false", "checkForUpdates": False}, \
+        "no news question, no update check"
+    for plugin, settings in LAB_DEFAULTS.items():
+        package, name = plugin.split(":")
+        schema_file = Path(commands.get_app_dir()) / "schemas" / package / f"{name}.json"
+        assert schema_file.is_file(), f"JupyterLab has no plugin {plugin}"
+        properties = json.loads(schema_file.read_text())["properties"]
+        for key, value in settings.items():
+            assert key in properties, f"{plugin} has no setting {key}"
+            allowed = [choice["const"] for choice in properties[key].get("oneOf", [])]
+            assert not allowed or value in allowed, f"{plugin}'s {key} is one of {allowed}"
+            kind = {"string": str, "boolean": bool}[properties[key]["type"]]
+            assert isinstance(value, kind), f"{plugin}'s {key} must be a {kind.__name__}"
+
+
+def test_lab_sh_gives_jupyter_the_settings_folder():
+    lab = (ROOT / "scripts" / "lab.sh").read_text()
+    folder = LAB_DEFAULTS_FILE.parent.parent.relative_to(ROOT)
+    assert f'export JUPYTER_CONFIG_PATH="$PWD/{folder}' in lab
+
+
+def jupyterlab_defaults(environment):
+    """The default-setting overrides JupyterLab's server reads in ``environment``."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import json\n"
+         "from jupyterlab_server.settings_utils import _get_overrides\n"
+         "print(json.dumps(_get_overrides('/nonexistent')[0]))"],
+        env=environment, check=True, capture_output=True, text=True).stdout
+    return json.loads(loaded.strip().splitlines()[-1])
+
+
+def test_postbuild_installs_the_lab_defaults_where_jupyterlab_reads_them(tmp_path):
+    pytest.importorskip("jupyterlab_server", reason="JupyterLab comes with the 'lab' extra")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "python").write_text("#!/bin/sh\nexit 0\n")  # skips postBuild's pip install
+    (fake_bin / "python").chmod(0o755)
+    (fake_bin / "jupyter").symlink_to(Path(sys.executable).with_name("jupyter"))
+    config_dir = tmp_path / "jupyter-config"
+    environment = {key: value for key, value in os.environ.items() if key != "JUPYTER_CONFIG_PATH"}
+    environment.update(PATH=f"{fake_bin}:{os.environ['PATH']}", JUPYTER_CONFIG_DIR=str(config_dir))
+    before = jupyterlab_defaults(environment).get(NOTIFICATION, {})
+    assert before.get("fetchNews") != "false", "the news question is off before postBuild ran"
+    subprocess.run(["bash", str(BINDER / "postBuild")], cwd=ROOT, env=environment, check=True)
+    after = jupyterlab_defaults(environment)
+    assert after[NOTIFICATION] == LAB_DEFAULTS[NOTIFICATION]
 
 
 @pytest.fixture(scope="module")

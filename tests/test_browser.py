@@ -1,4 +1,5 @@
-"""What a student sees: the notebooks run in JupyterLab (and one in Notebook 7) in a real browser.
+"""What a student sees: the first screen, and the notebooks run in JupyterLab (and one in Notebook 7)
+in a real browser.
 
 JupyterLab is started by ``scripts/lab.sh`` (quick mode, loopback, no token) and driven in
 Debian's Chromium. Screenshots of every checked state go to ``build/browser/``.
@@ -72,6 +73,85 @@ def wait_for_text(locator, pattern, timeout=RUN_TIMEOUT):
         "([element, pattern]) => new RegExp(pattern).test(element.innerText)",
         arg=[locator.element_handle(), pattern], timeout=timeout)
     return locator.inner_text()
+
+
+# The first screen a student sees (issue 29): bash scripts/lab.sh, JupyterLab, notebook 00 opened
+# from the file browser. Offline (a lab machine, a firewall) the badges' images do not load: these
+# requests are refused here, as they are there, and each badge must show its alt text instead.
+BADGES = {"colab.research.google.com": "Open in Colab", "mybinder.org": "Launch on Binder"}
+OFFLINE = re.compile(r"^https?://(colab\.research\.google\.com|mybinder\.org)/")
+PROMPT_SECONDS = 6  # JupyterLab asks its first-run questions as soon as it has started
+PROMPTS = re.compile(r"Jupyter news|get notified|newer version of JupyterLab", re.IGNORECASE)
+NOTIFICATION = "@jupyterlab/apputils-extension:notification"
+READ_BADGES = """() => [...document.querySelectorAll(
+        '.jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown a > img')].map(image => ({
+    alt: image.getAttribute('alt'), src: image.src, href: image.parentElement.href,
+    complete: image.complete, loaded: image.naturalWidth > 0,
+    width: image.getBoundingClientRect().width, visible: image.offsetParent !== null,
+}))"""
+
+
+def file_browser_names(page):
+    """The names the file browser lists, once it has listed the notebooks."""
+    items = page.locator(".jp-FileBrowser .jp-DirListing-content .jp-DirListing-itemText")
+    page.wait_for_function(
+        "(count) => document.querySelectorAll('.jp-FileBrowser .jp-DirListing-content "
+        ".jp-DirListing-item').length >= count", arg=len(NOTEBOOKS), timeout=60_000)
+    return [name.strip() for name in items.all_inner_texts()]
+
+
+def shown_prompts(page):
+    """Toasts and dialogs on the page, with their text."""
+    return [text for text in page.locator(".Toastify__toast, .jp-Dialog").all_inner_texts()]
+
+
+def test_the_first_screen_shows_the_lessons_without_prompts_and_readable_badges(browser, server):
+    # The server lab.sh started has the news question and the update check off.
+    schema = server.request("GET", f"/lab/api/settings/{NOTIFICATION}")["schema"]["properties"]
+    assert schema["fetchNews"]["default"] == "false", "JupyterLab would ask about Jupyter news"
+    assert schema["checkForUpdates"]["default"] is False, "JupyterLab would check for updates"
+
+    context = browser.new_context(viewport=VIEWPORT)
+    refused = []
+    context.route(OFFLINE, lambda route: (refused.append(route.request.url), route.abort()))
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        # A fresh workspace: what a student's first start of JupyterLab shows.
+        page.goto(f"{server.base_url}/lab/workspaces/first-{time.monotonic_ns()}")
+        listed = file_browser_names(page)
+        extra = sorted(set(listed) - set(NOTEBOOKS) - {"README.md"})
+        assert not extra, (f"the file browser lists {extra} beside the notebooks (left over from "
+                           f"before issue 29? nothing should write into notebooks/)")
+        assert sorted(name for name in listed if name != "README.md") == NOTEBOOKS, listed
+
+        # The student opens notebook 00 from the file browser.
+        page.locator(".jp-DirListing-item", has_text="00_start_here.ipynb").dblclick()
+        page.wait_for_selector(".jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown img")
+        server.wait_for_idle_kernel("00_start_here.ipynb")
+        deadline = time.monotonic() + PROMPT_SECONDS
+        while time.monotonic() < deadline:  # no news question, no other first-run prompt
+            assert not shown_prompts(page), f"JupyterLab asks: {shown_prompts(page)}"
+            time.sleep(0.25)
+        assert not PROMPTS.search(page.locator("body").inner_text()), "a first-run prompt shows"
+
+        # The badges, offline: each image was asked for and refused, and its alt text shows.
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-RenderedMarkdown a > img')]"
+            ".every(image => image.complete)", timeout=30_000)
+        badges = page.evaluate(READ_BADGES)
+        screenshot(page, "first_screen")
+        hosts = {re.match(r"https?://([^/]+)/", badge["href"])[1]: badge for badge in badges}
+        assert sorted(hosts) == sorted(BADGES), badges
+        for host, badge in hosts.items():
+            assert badge["alt"] == BADGES[host], badge
+            assert host in badge["src"] and any(host in url for url in refused), badge
+            assert badge["visible"] and not badge["loaded"], badge
+            # A broken image with no alt text is a 16-pixel icon; with it, the text is drawn.
+            assert badge["width"] > 4 * len(badge["alt"]), f"{badge['alt']!r} is not shown: {badge}"
+    finally:
+        context.close()
+        server.shut_down_kernels()
 
 
 def test_training_lab_in_jupyterlab(page, server):
@@ -234,8 +314,10 @@ def test_a_saved_lab_reopened_without_running_says_to_run_the_cells(page, server
             "model_id": "0123456789abcdef0123456789abcdef", "version_major": 2,
             "version_minor": 0},
         "text/plain": "VBox(children=(HBox(...), ...))"}}]
-    saved = Path("build") / "browser-test" / "11_training_lab_saved.ipynb"
-    path = ROOT / "notebooks" / saved  # notebooks/build/ is ignored by git
+    # In a folder of its own under notebooks/ (JupyterLab serves only that folder), removed after:
+    # the file browser must list only the notebooks (the first-screen test above).
+    saved = Path("browser-test") / "11_training_lab_saved.ipynb"
+    path = ROOT / "notebooks" / saved  # ignored by git
     path.parent.mkdir(parents=True, exist_ok=True)
     notebook = nbformat.from_dict(notebook)
     NotebookNotary(data_dir=str(server.data_dir)).sign(notebook)  # saved by the student: trusted

@@ -46,6 +46,54 @@ def test_notebook_opens_with_title_badges_and_colab_cell(path):
                           f'    %pip install -q "loss-curves-lab @ git+{REPOSITORY}"']
 
 
+# Each badge's alt text says where it leads: offline (a lab machine, a firewall) the badge's image
+# does not load and the browser shows its alt text instead.
+BADGE_ALT_TEXT = {"colab.research.google.com": "Open in Colab", "mybinder.org": "Launch on Binder"}
+BADGE = re.compile(r"\[!\[(?P<alt>[^\]]*)\]\((?P<image>[^)\s]+)\)\]\((?P<link>[^)\s]+)\)")
+
+
+def badge_problems(markdown):
+    """What is wrong with the Colab and Binder badges in ``markdown``: one of each is wanted, each
+    with the alt text that says where it leads."""
+    problems, found = [], []
+    for badge in BADGE.finditer(markdown):
+        host = re.match(r"https://([^/]+)/", badge["link"])
+        expected = BADGE_ALT_TEXT.get(host[1] if host else "")
+        if expected is None:
+            problems.append(f"a badge leads to {badge['link']}, not Colab or Binder")
+            continue
+        found.append(expected)
+        if badge["alt"] != expected:
+            problems.append(f"the badge to {host[1]} has alt text {badge['alt']!r}, not {expected!r}")
+        if host[1] not in badge["image"]:
+            problems.append(f"the badge to {host[1]} shows {badge['image']}")
+    if sorted(found) != sorted(BADGE_ALT_TEXT.values()):
+        problems.append(f"badges found: {found}, wanted one of each of {list(BADGE_ALT_TEXT.values())}")
+    return problems
+
+
+@pytest.mark.parametrize("path", [*NOTEBOOKS, ROOT / "README.md"], ids=lambda path: path.name)
+def test_badges_have_alt_text_that_says_where_they_lead(path):
+    if path.suffix == ".ipynb":
+        text = "".join(json.loads(path.read_text())["cells"][0]["source"])  # the title cell
+    else:
+        text = path.read_text()
+    assert badge_problems(text) == []
+
+
+def test_the_badge_test_can_fail():
+    colab = ("[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+             "(https://colab.research.google.com/github/a/b/blob/main/notebooks/x.ipynb)")
+    binder = ("[![Binder](https://mybinder.org/badge_logo.svg)]"
+              "(https://mybinder.org/v2/gh/a/b/main?urlpath=lab/tree/notebooks/x.ipynb)")
+    assert badge_problems(colab + "\n" + binder) == [
+        "the badge to mybinder.org has alt text 'Binder', not 'Launch on Binder'"]
+    assert badge_problems(colab + "\n" + binder.replace("[![Binder]", "[![Launch on Binder]")) == []
+    assert len(badge_problems(colab)) == 1  # the Binder badge is missing
+    assert badge_problems(colab.replace("[![Open in Colab]", "[![]") + binder)[0].endswith(
+        "has alt text '', not 'Open in Colab'")
+
+
 def test_the_repository_address_is_the_one_in_pyproject_everywhere():
     texts = {path.name: path.read_text() for path in [*NOTEBOOKS, *HOMEWORK, ROOT / "README.md"]}
     owner_and_name = REPOSITORY.removeprefix("https://github.com/")

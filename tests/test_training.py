@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -49,6 +50,17 @@ def test_saved_history_survives_a_crash_mid_run():
                        validation_split=0.25, run_name="crash", callbacks=[Crash()], verbose=0)
     (run_directory,) = training.runs_directory().iterdir()
     assert load_history(run_directory).epochs == 2
+
+
+def test_runs_go_to_the_variables_folder_else_the_repositorys_runs(monkeypatch, tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv(training.RUNS_DIRECTORY_VARIABLE, str(tmp_path / "mine"))
+    assert training.runs_directory() == tmp_path / "mine"
+    monkeypatch.delenv(training.RUNS_DIRECTORY_VARIABLE)
+    monkeypatch.chdir(root / "notebooks")  # where a notebook's kernel runs
+    assert training.runs_directory() == root / "runs"  # not notebooks/runs
+    monkeypatch.chdir(tmp_path)  # outside a checkout, as on Colab
+    assert training.runs_directory() == Path("runs")
 
 
 def test_same_seed_gives_identical_histories():
