@@ -15,9 +15,9 @@ from benchmark_training import seed_cnn  # the same plain-Keras baseline (this f
 
 def plain_keras_run(images, labels, settings):
     """The same run without helpers: float arrays, the seed CNN, model.fit."""
-    import keras
-
     from helpers.data import stratified_subset
+
+    import keras
 
     subset_images, subset_labels = stratified_subset(images, labels,
                                                      settings["training_images"], seed=42)

@@ -56,10 +56,10 @@ def seed_cnn():
 
 def run_seed(epochs):
     """The article's code: float64 numpy arrays straight into model.fit."""
+    from helpers.data import load_fashion_mnist
+
     import keras
     from keras.utils import to_categorical
-
-    from helpers.data import load_fashion_mnist
 
     keras.utils.set_random_seed(42)
     (x_train, y_train), _ = load_fashion_mnist(verbose=False)

@@ -10,13 +10,14 @@ model can measure them.
 
 import math
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from helpers import checks
 from helpers.history import smooth
 from helpers.training import VALIDATION_BATCH_SIZE, check_examples, make_dataset
+
+import keras
+import tensorflow as tf
 
 SCHEDULES = ("constant", "step", "cosine", "plateau")
 STEP_DECAY_FACTOR = 0.1  # "step": the rate is divided by 10 ...

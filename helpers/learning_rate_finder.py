@@ -10,7 +10,6 @@ rule of thumb; Smith reads a range off the curve instead), a safe and fast choic
 
 import math
 
-import keras
 import numpy as np
 
 from helpers import checks
@@ -25,6 +24,8 @@ from helpers.training import (
     one_step_per_call,
     set_seed,
 )
+
+import keras
 
 EXPLOSION_FACTOR = 4.0  # stop when the smoothed loss exceeds 4x its lowest value so far,
 RECOVERED_FALL = 0.10  # or climbs back above its first value after falling >= 10% below it

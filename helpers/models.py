@@ -6,10 +6,10 @@ Dropout(0.5) -> Dense(10, softmax), 225,034 parameters. ``compile_cnn(model)`` c
 article does (Adam, cross-entropy, accuracy); building and compiling are two steps, as in Keras.
 """
 
-import keras
-
 from helpers import checks
 from helpers.data import IMAGE_SIZE, NUM_CLASSES
+
+import keras
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 MAX_CONV_BLOCKS = 3  # a fourth 3x3 conv + 2x2 pool would shrink a 28x28 image below 1x1

@@ -8,8 +8,6 @@ Every recipe was checked to give its pattern with seed 42 in quick and full mode
 
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 
-import keras
-
 from helpers import checks
 from helpers.data import add_label_noise, reduce_classes, split_train_validation, stratified_subset
 from helpers.debugging import SCHEDULES, LinearWarmup, schedule_callbacks
@@ -17,6 +15,8 @@ from helpers.mode import pick
 from helpers.models import build_cnn, compile_cnn
 from helpers.reused_runs import describe_origin, load_run, reuse_enabled, run_key, store_run
 from helpers.training import DEFAULT_SEED, runs_directory, set_seed, train
+
+import keras
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,15 @@ import re
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from helpers import checks
 from helpers.data import split_train_validation
 from helpers.environment import repository_root
 from helpers.history import History, save_history
+
+import keras
+import tensorflow as tf
 
 DEFAULT_SEED = 42
 RUNS_DIRECTORY_VARIABLE = "LCL_RUNS_DIR"

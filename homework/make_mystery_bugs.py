@@ -13,13 +13,13 @@ homework/make_mystery_bugs.py`` (about a minute).
 import json
 from pathlib import Path
 
-import keras
-
 from helpers.data import load_fashion_mnist, split_train_validation, stratified_subset
 from helpers.debugging import PERIODIC, longest_rise, periodicity, sort_by_class
 from helpers.mode import is_quick
 from helpers.models import build_cnn, compile_cnn
 from helpers.training import set_seed, train
+
+import keras
 
 LETTERS_TO_BUGS = {  # letter: (bug, seed); a fixed, shuffled order
     "I": ("growing_learning_rate", 5),

@@ -1,6 +1,5 @@
 import math
 
-import keras
 import numpy as np
 import pytest
 from problems import small_problem
@@ -8,6 +7,8 @@ from problems import small_problem
 from helpers import debugging
 from helpers.models import build_cnn, compile_cnn
 from helpers.training import set_seed, train
+
+import keras
 
 
 def watched_model(optimizer="sgd", learning_rate=0.1, **options):

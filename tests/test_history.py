@@ -85,9 +85,9 @@ def test_smooth_is_a_debiased_moving_average():
 
 @pytest.mark.parametrize("patience", [1, 2, 3])
 def test_early_stopping_epoch_agrees_with_keras(patience):
-    import keras
-
     from helpers.history import early_stopping_epoch
+
+    import keras
 
     val_loss = [1.0, 0.8, 0.7, 0.72, 0.69, 0.75, 0.8, 0.85, 0.9]
 
@@ -143,12 +143,13 @@ def test_kept_epochs_cuts_an_early_stopped_run_at_its_best_epoch():
 
 
 def test_train_records_whether_a_callback_restores_the_best_weights():
-    import keras
     import numpy as np
 
     from helpers.history import best_epoch, kept_epochs
     from helpers.models import build_cnn, compile_cnn
     from helpers.training import train
+
+    import keras
 
     rng = np.random.default_rng(0)
     images, labels = rng.integers(0, 256, (64, 28, 28), dtype=np.uint8), np.arange(64) % 10

@@ -1,8 +1,9 @@
-import keras
 import numpy as np
 import pytest
 
 from helpers import losses
+
+import keras
 
 RNG = np.random.default_rng(0)
 

@@ -1,8 +1,9 @@
-import keras
 import numpy as np
 import pytest
 
 from helpers.models import OPTIMIZERS, build_cnn, compile_cnn, make_optimizer
+
+import keras
 
 
 def layer_summary(model):

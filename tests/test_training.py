@@ -1,7 +1,6 @@
 import math
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 from problems import small_problem
@@ -9,6 +8,8 @@ from problems import small_problem
 from helpers import training
 from helpers.history import load_history
 from helpers.models import build_cnn, compile_cnn
+
+import keras
 
 
 def tiny_model(sparse_labels=False, **options):
