@@ -58,6 +58,10 @@ MEASURE_NAMES = {best_val_loss: "best validation loss", final_val_loss: "final v
                  rise_after_best: "rise after the best epoch", None: "value"}
 
 
+def _mean(values):
+    return sum(values) / len(values)
+
+
 @dataclass(frozen=True)
 class Comparison:
     """One measured number of two settings over the same seeds, and what the 5% rule says of it."""
@@ -107,9 +111,8 @@ class Comparison:
         return "lower" if self.lower else "higher" if self.higher else "no difference shown"
 
     def __str__(self):
-        mean = lambda values: sum(values) / len(values)  # noqa: E731
-        return (f"{self.measure}: {self.setting} {mean(self.setting_values):.3f}, {self.baseline} "
-                f"{mean(self.baseline_values):.3f} (means over seeds {list(self.seeds)}); "
+        return (f"{self.measure}: {self.setting} {_mean(self.setting_values):.3f}, {self.baseline} "
+                f"{_mean(self.baseline_values):.3f} (means over seeds {list(self.seeds)}); "
                 f"difference {self.difference:+.3f}, noise {self.noise:.3f}, must pass "
                 f"{self.threshold:.3f}: {self.verdict}")
 
@@ -146,10 +149,6 @@ def compare(setting_runs, baseline_runs, measure=None, *, name=None, setting="se
                       tuple(theirs[s] for s in seeds))
 
 
-def _mean(values):
-    return sum(values) / len(values)
-
-
 def comparison_table(settings, baseline, measure=best_val_loss, beside=final_val_loss):
     """Return a text table ranking ``settings`` ({name: {seed: history}}) by ``measure``.
 
@@ -163,8 +162,7 @@ def comparison_table(settings, baseline, measure=best_val_loss, beside=final_val
                          f"{baseline!r}")
     name, beside_name = MEASURE_NAMES.get(measure, "value"), MEASURE_NAMES.get(beside, "beside")
     rows = {}
-    for setting, runs in sorted(settings.items(), key=lambda item: _mean(
-            [measure(kept_epochs(run)) for run in item[1].values()])):
+    for setting, runs in settings.items():
         runs = {seed: kept_epochs(run) for seed, run in runs.items()}
         verdict = "-"
         if setting != baseline and len(runs) > 1:
@@ -172,4 +170,5 @@ def comparison_table(settings, baseline, measure=best_val_loss, beside=final_val
         rows[setting] = {f"{name} (mean)": _mean([measure(run) for run in runs.values()]),
                          f"{beside_name} (mean)": _mean([beside(run) for run in runs.values()]),
                          "seeds": len(runs), f"vs {baseline}": verdict}
+    rows = dict(sorted(rows.items(), key=lambda item: item[1][f"{name} (mean)"]))
     return format_table(rows)

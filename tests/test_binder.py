@@ -46,14 +46,19 @@ def test_notebook_00_says_when_and_why_binder_culls_kernels():
     assert "keeps its memory until it is shut down" in text
 
 
-def test_postbuild_installs_the_server_config_where_the_server_reads_it(tmp_path):
-    pytest.importorskip("jupyter_server", reason="jupyter_server comes with the 'lab' extra")
+def postbuild_folders(tmp_path):
+    """A bin folder whose python skips postBuild's pip install, and an empty Jupyter config dir."""
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
-    (fake_bin / "python").write_text("#!/bin/sh\nexit 0\n")  # skips postBuild's pip install
+    (fake_bin / "python").write_text("#!/bin/sh\nexit 0\n")
     (fake_bin / "python").chmod(0o755)
     (fake_bin / "jupyter").symlink_to(Path(sys.executable).with_name("jupyter"))
-    config_dir = tmp_path / "jupyter-config"
+    return fake_bin, tmp_path / "jupyter-config"
+
+
+def test_postbuild_installs_the_server_config_where_the_server_reads_it(tmp_path):
+    pytest.importorskip("jupyter_server", reason="jupyter_server comes with the 'lab' extra")
+    fake_bin, config_dir = postbuild_folders(tmp_path)
     environment = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}",
                    "JUPYTER_CONFIG_DIR": str(config_dir)}
     subprocess.run(["bash", str(BINDER / "postBuild")], cwd=ROOT, env=environment, check=True)
@@ -100,12 +105,7 @@ def jupyterlab_defaults(environment):
 
 def test_postbuild_installs_the_lab_defaults_where_jupyterlab_reads_them(tmp_path):
     pytest.importorskip("jupyterlab_server", reason="JupyterLab comes with the 'lab' extra")
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    (fake_bin / "python").write_text("#!/bin/sh\nexit 0\n")  # skips postBuild's pip install
-    (fake_bin / "python").chmod(0o755)
-    (fake_bin / "jupyter").symlink_to(Path(sys.executable).with_name("jupyter"))
-    config_dir = tmp_path / "jupyter-config"
+    fake_bin, config_dir = postbuild_folders(tmp_path)
     environment = {key: value for key, value in os.environ.items() if key != "JUPYTER_CONFIG_PATH"}
     environment.update(PATH=f"{fake_bin}:{os.environ['PATH']}", JUPYTER_CONFIG_DIR=str(config_dir))
     before = jupyterlab_defaults(environment).get(NOTIFICATION, {})
